@@ -1,0 +1,1 @@
+"""The rushes command line."""

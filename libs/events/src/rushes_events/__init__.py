@@ -1,0 +1,1 @@
+"""JetStream bootstrap, publishing with Nats-Msg-Id and the pull-consumer loop every service uses."""

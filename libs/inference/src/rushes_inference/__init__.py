@@ -1,0 +1,1 @@
+"""Triton gRPC client wrapper with deadlines and per-model readiness."""

@@ -1,0 +1,1 @@
+"""Ingest service: accepts camera files, probes them, derives proxy/poster/audio and announces the asset."""

@@ -1,0 +1,1 @@
+"""Library service: the catalog (Postgres), asset records and the audit trail."""
