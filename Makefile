@@ -1,0 +1,63 @@
+# Rushes — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+PROTO_STAMP := libs/proto/src/rushes/.generated
+PROTOS := $(shell find proto -name '*.proto')
+PYTEST_ARGS ?=
+SAMPLES := $(wildcard tests/fixtures/samples/*.mp4 tests/fixtures/samples/*.mov tests/fixtures/samples/*.wav)
+
+.PHONY: setup proto test run lint format bench clean down samples
+
+setup: $(STAMP) $(PROTO_STAMP)
+
+# The environment: pinned requirements (no resolver surprises), then every lib and service editable.
+$(STAMP): requirements.lock $(PACKAGES)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps --config-settings editable_mode=compat \
+		$(foreach p,$(PACKAGES),-e $(dir $(p)))
+	@touch $@
+
+# Generated proto code: one command, one package (libs/proto/src/rushes), never committed.
+proto: $(PROTO_STAMP)
+$(PROTO_STAMP): $(STAMP) $(PROTOS)
+	$(PY) libs/proto/generate.py
+	@touch $@
+
+test: setup
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Start the local stack, ingest the sample footage, show the results; the stack keeps running.
+run: setup
+	$(VENV)/bin/rushes up
+	$(VENV)/bin/rushes ingest --project samples --wait $(SAMPLES)
+	@echo; echo "The stack is still running: inspect with 'rushes status', 'rushes show ASSET', 'rushes events tail --all'."
+	@echo "Stop it with: $(VENV)/bin/rushes down"
+
+down:
+	$(VENV)/bin/rushes down
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	cd proto && ../$(VENV)/bin/buf lint
+	$(VENV)/bin/mypy libs/config/src libs/events/src libs/storage/src libs/media/src libs/metrics/src \
+		libs/grpc/src libs/inference/src libs/stack/src libs/cli/src services/ingest/src services/library/src
+
+format: setup
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: setup
+	$(PY) -m bench
+
+samples: setup
+	$(PY) tests/fixtures/make_samples.py
+
+clean:
+	rm -rf $(VENV) libs/proto/src/rushes .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,38 @@
+"""Where the CLI finds the stack: the local stack's state folder, or RUSHES_* variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rushes_config import ConfigError, RushesSettings, load_settings
+from rushes_stack import read_state, service_env
+
+from rushes_cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, CliError
+
+
+def default_state_dir() -> Path:
+    return Path(os.environ.get("RUSHES_STATE_DIR", ".rushes"))
+
+
+def client_settings(state_dir: Path) -> RushesSettings:
+    """Settings for reaching a stack: the local stack's when one runs under state_dir, else the
+    environment's (a remote deployment sets RUSHES_INGEST_ADDRESS and friends).
+
+    The CLI is a short-lived process of its own, so it adopts the stack's variables into its
+    environment; variables the user set win, so one can point a single command elsewhere.
+    """
+    state = read_state(state_dir)
+    if state is not None:
+        for key, value in service_env(state).items():
+            if not key.startswith(("RUSHES_GRPC__", "RUSHES_METRICS_", "RUSHES_SERVICE_NAME")):
+                os.environ.setdefault(key, value)
+    elif "RUSHES_INGEST_ADDRESS" not in os.environ:
+        raise CliError(
+            f"no running stack under {state_dir}/ (start one with `rushes up`, or set RUSHES_INGEST_ADDRESS)",
+            EXIT_UNAVAILABLE,
+        )
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None

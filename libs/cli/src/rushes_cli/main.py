@@ -1,0 +1,114 @@
+"""`rushes`: the command line for editors and operators.
+
+Every failure ends in one readable line on stderr and a non-zero exit code (see errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rushes_cli import stack_cmd
+from rushes_cli.connection import client_settings, default_state_dir
+from rushes_cli.errors import EXIT_OK, EXIT_USAGE, CliError
+
+DEFAULT_WAIT_S = 1800.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rushes", description="Rushes: automated dailies logging.")
+    parser.add_argument(
+        "--state-dir", type=Path, default=None, help="local stack state folder (default .rushes or $RUSHES_STATE_DIR)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start the local stack (or report/restart the running one)")
+    up.add_argument("--no-triton", action="store_true", help="do not start Triton (no model-backed stages)")
+    up.add_argument("--json", action="store_true")
+    sub.add_parser("down", help="stop everything the local stack started")
+    status = sub.add_parser("status", help="health of every component")
+    status.add_argument("--json", action="store_true")
+
+    ingest = sub.add_parser("ingest", help="ingest camera/sound files")
+    ingest.add_argument("paths", nargs="+", metavar="PATH")
+    ingest.add_argument("--project", default="")
+    ingest.add_argument("--wait", action="store_true", help="wait until every stage finished or failed")
+    ingest.add_argument("--timeout", type=float, default=DEFAULT_WAIT_S, help="seconds --wait waits at most")
+    ingest.add_argument("--json", action="store_true", help="print the asset records as a JSON array")
+
+    show = sub.add_parser("show", help="an asset's record")
+    show.add_argument("asset_id", metavar="ASSET")
+    show.add_argument("--json", action="store_true")
+
+    events = sub.add_parser("events", help="the event stream")
+    events_sub = events.add_subparsers(dest="events_command", required=True, metavar="SUBCOMMAND")
+    tail = events_sub.add_parser("tail", help="print events as they are published")
+    tail.add_argument("--json", action="store_true")
+    tail.add_argument("--all", action="store_true", help="start from the first stored event")
+    tail.add_argument("--limit", type=int, default=None, help="exit after N events")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    state_dir = args.state_dir or default_state_dir()
+    if args.command == "up":
+        return stack_cmd.up(state_dir, with_triton=not args.no_triton, as_json=args.json)
+    if args.command == "down":
+        return stack_cmd.down(state_dir)
+    if args.command == "status":
+        return stack_cmd.status(state_dir, as_json=args.json)
+
+    settings = client_settings(state_dir)
+    if args.command == "ingest":
+        from rushes_cli.ingest_cmd import check_paths, run_ingest
+
+        paths = check_paths(args.paths)
+        code, outcomes = asyncio.run(
+            run_ingest(
+                settings, paths, project=args.project, wait=args.wait, as_json=args.json, timeout_s=args.timeout
+            )
+        )
+        if args.json:
+            print(json.dumps([o.record or {"asset_id": o.asset_id, "error": o.error} for o in outcomes], indent=2))
+        elif args.wait:
+            from rushes_cli.show_cmd import render_text
+
+            for outcome in outcomes:
+                if outcome.record.get("asset_id"):
+                    print(f"\n{render_text(outcome.record)}")
+            print(f"\nobjects are in bucket {settings.s3.bucket!r} at {settings.s3.endpoint}")
+        return code
+    if args.command == "show":
+        from rushes_cli.show_cmd import fetch_record, render_text
+
+        record = asyncio.run(fetch_record(settings, args.asset_id))
+        print(json.dumps(record, indent=2) if args.json else render_text(record))
+        return EXIT_OK
+    if args.command == "events":
+        from rushes_cli.events_cmd import tail
+
+        try:
+            return asyncio.run(tail(settings, as_json=args.json, from_start=args.all, limit=args.limit))
+        except KeyboardInterrupt:
+            return EXIT_OK
+    raise CliError(f"unknown command {args.command}", EXIT_USAGE)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except CliError as exc:
+        print(f"rushes: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("rushes: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""`rushes show ASSET [--json]`: the asset record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from rushes.library.v1 import library_service_pb2 as library_pb
+from rushes.library.v1 import library_service_pb2_grpc as library_grpc
+from rushes_config import RushesSettings
+from rushes_grpc import client_channel
+
+from rushes_cli.errors import CliError, from_rpc_error
+from rushes_cli.records import asset_record
+
+
+async def fetch_record(settings: RushesSettings, asset_id: str) -> dict[str, Any]:
+    async with client_channel(settings.library_address) as channel:
+        stub = library_grpc.LibraryServiceStub(channel)
+        try:
+            response = await stub.GetAsset(
+                library_pb.GetAssetRequest(asset_id=asset_id, include_audit=True), timeout=10.0
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(f"asset {asset_id}", exc) from None
+    return asset_record(response.asset)
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"{int(minutes)}:{secs:06.3f}"
+
+
+def render_text(record: dict[str, Any]) -> str:
+    """A compact human summary; --json is the full contract."""
+    if not record.get("asset_id"):
+        raise CliError("empty asset record")
+    src = record.get("source", {})
+    tech = record.get("technical", {})
+    lines = [
+        f"asset     {record['asset_id']}  [{record.get('status', '?')}]",
+        f"file      {src.get('filename', '')}  ({int(src.get('bytes', 0) or 0):,} bytes)",
+    ]
+    if record.get("project"):
+        lines.append(f"project   {record['project']}")
+    if record.get("rejection_reason"):
+        lines.append(f"rejected  {record['rejection_reason']}")
+    if tech:
+        if tech.get("has_video"):
+            lines.append(
+                f"video     {tech.get('width')}x{tech.get('height')} {tech.get('video_codec', '')} "
+                f"{tech.get('pix_fmt', '')} {float(tech.get('fps', 0)):.3f} fps"
+                f"{' (VFR)' if tech.get('variable_frame_rate') else ''}, {tech.get('frame_count', 0)} frames, "
+                f"SAR {tech.get('sample_aspect_ratio', '')}, rotation {tech.get('rotation', 0)}"
+            )
+            colour = "/".join(
+                str(tech.get(k) or "?") for k in ("color_space", "color_primaries", "color_transfer", "color_range")
+            )
+            lines.append(f"colour    {colour}, {tech.get('bit_depth', '?')}-bit")
+        lines.append(f"duration  {_duration(float(tech.get('duration_s', 0)))}")
+        if tech.get("timecode"):
+            lines.append(f"timecode  {tech['timecode']}")
+        for stream in tech.get("audio", []):
+            lines.append(
+                f"audio     {stream.get('codec')} {stream.get('channels')} ch {stream.get('sample_rate')} Hz"
+            )
+        camera = {k: v for k, v in (tech.get("camera") or {}).items() if v}
+        if camera:
+            lines.append("camera    " + ", ".join(f"{k} {v}" for k, v in camera.items()))
+    for name, stage in record.get("stages", {}).items():
+        error = f"  {stage['error']}" if stage.get("error") else ""
+        lines.append(f"stage     {name}: {stage.get('status')}{error}")
+    for name, key in sorted(record.get("objects", {}).items()):
+        lines.append(f"object    {name:<9} {key}")
+    audit = record.get("audit", [])
+    if audit:
+        lines.append(f"audit     {len(audit)} entries (latest: {audit[-1].get('event_type')})")
+    return "\n".join(lines)
