@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import triton_python_backend_utils as pb_utils
 
-# The stub does not put the model's folder on sys.path; import the pure module from beside this file.
+# Import the pure module from beside this file, whatever the stub's sys.path holds.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import asr_logic  # noqa: E402
+import asr_logic
 
 
 class TritonPythonModel:
@@ -40,11 +40,15 @@ class TritonPythonModel:
                 document = self.engine.transcribe(self.engine.parse(tensors))
                 payload = np.array([asr_logic.transcript_json(document)], dtype=np.object_)
                 responses.append(
-                    pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor(asr_logic.OUTPUT_NAME, payload)])
+                    pb_utils.InferenceResponse(
+                        output_tensors=[pb_utils.Tensor(asr_logic.OUTPUT_NAME, payload)]
+                    )
                 )
             except asr_logic.InvalidRequest as exc:
                 responses.append(
-                    pb_utils.InferenceResponse(error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG))
+                    pb_utils.InferenceResponse(
+                        error=pb_utils.TritonError(str(exc), pb_utils.TritonError.INVALID_ARG)
+                    )
                 )
             except Exception as exc:  # the model's fault, not the caller's: INTERNAL, this request only
                 responses.append(

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from rushes_config import ConfigError, RushesSettings, load_settings
-from rushes_stack import read_state, service_env
+from rushes_stack import StackStateError, load_state, service_env
 
 from rushes_cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, CliError
 
@@ -22,7 +22,10 @@ def client_settings(state_dir: Path) -> RushesSettings:
     The CLI is a short-lived process of its own, so it adopts the stack's variables into its
     environment; variables the user set win, so one can point a single command elsewhere.
     """
-    state = read_state(state_dir)
+    try:
+        state = load_state(state_dir)
+    except StackStateError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if state is not None:
         for key, value in service_env(state).items():
             if not key.startswith(("RUSHES_GRPC__", "RUSHES_METRICS_", "RUSHES_SERVICE_NAME")):

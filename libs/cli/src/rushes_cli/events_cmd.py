@@ -17,7 +17,11 @@ def _line(subject: str, data: bytes, as_json: bool) -> str:
     try:
         event = decode_event(subject, data)
     except PoisonMessage as exc:
-        return json.dumps({"subject": subject, "error": str(exc)}) if as_json else f"{subject}  <undecodable: {exc}>"
+        return (
+            json.dumps({"subject": subject, "error": str(exc)})
+            if as_json
+            else f"{subject}  <undecodable: {exc}>"
+        )
     body = to_json_dict(event)
     if as_json:
         return json.dumps({"subject": subject, "event": body}, sort_keys=True)

@@ -85,7 +85,9 @@ async def _upload(stub: ingest_grpc.IngestServiceStub, path: Path, project: str)
     return outcome
 
 
-async def _fetch(stub: library_grpc.LibraryServiceStub, asset_id: str, audit: bool = True) -> dict[str, Any] | None:
+async def _fetch(
+    stub: library_grpc.LibraryServiceStub, asset_id: str, audit: bool = True
+) -> dict[str, Any] | None:
     try:
         response = await stub.GetAsset(
             library_pb.GetAssetRequest(asset_id=asset_id, include_audit=audit), timeout=10.0
@@ -123,9 +125,10 @@ async def run_ingest(
     settings: RushesSettings, paths: list[Path], *, project: str, wait: bool, as_json: bool, timeout_s: float
 ) -> tuple[int, list[FileOutcome]]:
     outcomes: list[FileOutcome] = []
-    async with client_channel(settings.ingest_address) as ingest_ch, client_channel(
-        settings.library_address
-    ) as library_ch:
+    async with (
+        client_channel(settings.ingest_address) as ingest_ch,
+        client_channel(settings.library_address) as library_ch,
+    ):
         ingest = ingest_grpc.IngestServiceStub(ingest_ch)
         library = library_grpc.LibraryServiceStub(library_ch)
         for path in paths:

@@ -22,7 +22,10 @@ DEFAULT_WAIT_S = 1800.0
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rushes", description="Rushes: automated dailies logging.")
     parser.add_argument(
-        "--state-dir", type=Path, default=None, help="local stack state folder (default .rushes or $RUSHES_STATE_DIR)"
+        "--state-dir",
+        type=Path,
+        default=None,
+        help="local stack state folder (default .rushes or $RUSHES_STATE_DIR)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -69,11 +72,20 @@ def _dispatch(args: argparse.Namespace) -> int:
         paths = check_paths(args.paths)
         code, outcomes = asyncio.run(
             run_ingest(
-                settings, paths, project=args.project, wait=args.wait, as_json=args.json, timeout_s=args.timeout
+                settings,
+                paths,
+                project=args.project,
+                wait=args.wait,
+                as_json=args.json,
+                timeout_s=args.timeout,
             )
         )
         if args.json:
-            print(json.dumps([o.record or {"asset_id": o.asset_id, "error": o.error} for o in outcomes], indent=2))
+            print(
+                json.dumps(
+                    [o.record or {"asset_id": o.asset_id, "error": o.error} for o in outcomes], indent=2
+                )
+            )
         elif args.wait:
             from rushes_cli.show_cmd import render_text
 

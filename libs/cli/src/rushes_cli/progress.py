@@ -27,7 +27,8 @@ class WaitDisplay:
         for name, record in self.rows.items():
             stages = record.get("stages", {})
             cells = " ".join(
-                f"{stage}:{_MARKS.get(s.get('status', ''), s.get('status', 'pending'))}" for stage, s in stages.items()
+                f"{stage}:{_MARKS.get(s.get('status', ''), s.get('status', 'pending'))}"
+                for stage, s in stages.items()
             )
             table.add_row(name, record.get("asset_id", "")[:12], record.get("status", ""), cells)
         return table
@@ -39,7 +40,9 @@ class WaitDisplay:
 
     def __enter__(self) -> WaitDisplay:
         if self.enabled:
-            self._live = Live(self._table(), console=Console(stderr=True), refresh_per_second=4, transient=False)
+            self._live = Live(
+                self._table(), console=Console(stderr=True), refresh_per_second=4, transient=False
+            )
             self._live.__enter__()
         return self
 

@@ -54,7 +54,8 @@ def render_text(record: dict[str, Any]) -> str:
                 f"SAR {tech.get('sample_aspect_ratio', '')}, rotation {tech.get('rotation', 0)}"
             )
             colour = "/".join(
-                str(tech.get(k) or "?") for k in ("color_space", "color_primaries", "color_transfer", "color_range")
+                str(tech.get(k) or "?")
+                for k in ("color_space", "color_primaries", "color_transfer", "color_range")
             )
             lines.append(f"colour    {colour}, {tech.get('bit_depth', '?')}-bit")
         lines.append(f"duration  {_duration(float(tech.get('duration_s', 0)))}")

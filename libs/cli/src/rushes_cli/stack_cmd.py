@@ -18,10 +18,19 @@ def _table(report: dict[str, Any]) -> str:
         models = comp.get("models")
         if models:
             health += " (" + ", ".join(f"{m}: {s}" for m, s in models.items()) + ")"
-        rows.append((name, str(comp.get("pid") or "-"), comp.get("address") or "-", health, comp.get("metrics") or "-"))
+        rows.append(
+            (
+                name,
+                str(comp.get("pid") or "-"),
+                comp.get("address") or "-",
+                health,
+                comp.get("metrics") or "-",
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return "\n".join(
-        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)).rstrip() for row in rows
+        "  ".join(cell.ljust(widths[i]) if i < 4 else cell for i, cell in enumerate(row)).rstrip()
+        for row in rows
     )
 
 
@@ -31,7 +40,7 @@ def _all_ok(report: dict[str, Any]) -> bool:
 
 def up(state_dir: Path, *, with_triton: bool, as_json: bool) -> int:
     try:
-        rushes_stack.up(state_dir, services=rushes_stack.default_services(), with_triton=with_triton)
+        rushes_stack.up(state_dir, services=None, with_triton=with_triton)
     except rushes_stack.StackError as exc:
         raise CliError(f"could not start the stack: {exc}", EXIT_UNAVAILABLE) from None
     report = rushes_stack.status(state_dir)

@@ -1,1 +1,42 @@
 """JetStream bootstrap, publishing with Nats-Msg-Id and the pull-consumer loop every service uses."""
+
+from rushes_events.bus import EventBus
+from rushes_events.consumer import Consumer, Delivery, consumer_config, nak_delay_s
+from rushes_events.errors import EventBusUnavailable, PoisonMessage, TransientError
+from rushes_events.registry import (
+    EVENT_TYPES,
+    decode_event,
+    event_class_for,
+    new_envelope,
+    register_event_type,
+)
+from rushes_events.subjects import (
+    DLQ_PREFIX,
+    STREAM_SUBJECTS,
+    SUBJECT_PREFIX,
+    dlq_subject,
+    message_id,
+    subject_for,
+)
+
+__all__ = [
+    "DLQ_PREFIX",
+    "EVENT_TYPES",
+    "STREAM_SUBJECTS",
+    "SUBJECT_PREFIX",
+    "Consumer",
+    "Delivery",
+    "EventBus",
+    "EventBusUnavailable",
+    "PoisonMessage",
+    "TransientError",
+    "consumer_config",
+    "decode_event",
+    "dlq_subject",
+    "event_class_for",
+    "message_id",
+    "nak_delay_s",
+    "new_envelope",
+    "register_event_type",
+    "subject_for",
+]

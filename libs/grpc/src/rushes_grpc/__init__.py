@@ -1,1 +1,25 @@
-"""asyncio gRPC server bootstrap (health, reflection, graceful shutdown) and client channels with deadlines."""
+"""asyncio gRPC bootstrap (health, reflection, metrics, graceful stop) and client channels with deadlines."""
+
+from rushes_grpc.client import DEFAULT_DEADLINE_S, DefaultDeadline, call_with_deadline, client_channel
+from rushes_grpc.health import HealthServicer
+from rushes_grpc.interceptor import MetricsInterceptor
+from rushes_grpc.main import EXIT_CONFIG, configure_logging, run_service, service_main
+from rushes_grpc.server import RunningServer, start_server
+from rushes_grpc.signals import install_signal_handlers, run_until_signal
+
+__all__ = [
+    "DEFAULT_DEADLINE_S",
+    "EXIT_CONFIG",
+    "DefaultDeadline",
+    "HealthServicer",
+    "MetricsInterceptor",
+    "RunningServer",
+    "call_with_deadline",
+    "client_channel",
+    "configure_logging",
+    "install_signal_handlers",
+    "run_service",
+    "run_until_signal",
+    "service_main",
+    "start_server",
+]

@@ -1,1 +1,23 @@
-"""Probing and decoding untrusted media through PyAV, with limits; proxy, poster and audio derivation."""
+"""Probing and decoding untrusted media through PyAV, with limits; proxy, poster and audio derivation.
+
+Every entry point opens files through `rushes_media.safe_open.open_untrusted`, so the same guards
+(size, content sniffing, container allowlist, no nested opens, header limits, time bounds) protect
+probing and every derived file alike.
+"""
+
+from rushes_media.errors import REJECTION_CODES, MediaRejected
+from rushes_media.filenames import validate_filename
+from rushes_media.probe import probe
+from rushes_media.proxy import extract_audio_wav, make_proxy, make_proxy_and_wav
+from rushes_media.safe_open import ALLOWED_FORMATS
+
+__all__ = [
+    "ALLOWED_FORMATS",
+    "REJECTION_CODES",
+    "MediaRejected",
+    "extract_audio_wav",
+    "make_proxy",
+    "make_proxy_and_wav",
+    "probe",
+    "validate_filename",
+]

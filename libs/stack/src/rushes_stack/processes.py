@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -95,7 +96,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            user=user,
+            **as_user(user),
             preexec_fn=_die_with_parent if die_with_parent else None,
         )
     _CHILDREN[popen.pid] = popen
@@ -104,6 +105,17 @@ def spawn(
     except psutil.NoSuchProcess:  # already exited and reaped by someone: record "now"
         create_time = time.time()
     return ProcessHandle(name=name, pid=popen.pid, create_time=create_time, log_path=log_path)
+
+
+def as_user(user: str | None) -> dict[str, Any]:
+    """subprocess keyword arguments that drop to `user` with only its own group.
+
+    `user=` alone would keep root's group (gid 0) in the child.
+    """
+    if user is None:
+        return {}
+    entry = pwd.getpwnam(user)
+    return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
 
 def _reap(pid: int) -> None:
@@ -132,8 +144,14 @@ def is_alive(pid: int, create_time: float | None = None) -> bool:
 def _group_members(handle: ProcessHandle) -> list[psutil.Process]:
     """Live processes in the handle's process group that are not older than the handle.
 
-    The age check keeps us from signalling a stranger's group after the PID was reused.
+    The create-time checks keep us from signalling a stranger's group after the PID was reused.
     """
+    try:
+        leader = psutil.Process(handle.pid)
+        if abs(leader.create_time() - handle.create_time) > _CREATE_TIME_TOLERANCE_S:
+            return []  # the PID (and so the group id) now belongs to another process
+    except psutil.NoSuchProcess:
+        pass  # leader gone; its group may live on (e.g. postgres backends after a kill -9)
     members: list[psutil.Process] = []
     for proc in psutil.process_iter():
         try:

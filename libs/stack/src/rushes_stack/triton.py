@@ -128,6 +128,7 @@ def triton_command(
     *,
     models: Sequence[str] | None = None,
     log_verbose: int = 0,
+    exit_timeout_s: int = 10,
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment that start tritonserver on loopback, CPU only.
 
@@ -135,6 +136,9 @@ def triton_command(
     `--exit-on-error=true` a model that fails to load stops the server, so a broken repository is
     noticed at start rather than at the first request. Pass `models` to load only those (explicit
     model control), e.g. when a model needs weights that are absent on this machine.
+
+    `exit_timeout_s` bounds how long SIGTERM waits for in-flight work: with a crashed Python stub
+    Triton otherwise waits its default 30 s before exiting. Callers should still escalate to SIGKILL.
     """
     argv = [
         str(tritonserver_binary()),
@@ -152,6 +156,7 @@ def triton_command(
         "--exit-on-error=true",
         "--strict-readiness=true",
         f"--log-verbose={log_verbose}",
+        f"--exit-timeout-secs={exit_timeout_s}",
     ]
     if models is not None:
         argv.append("--model-control-mode=explicit")

@@ -1,1 +1,1 @@
-"""pytest fixtures that start real servers on free loopback ports."""
+"""pytest fixtures that start real servers on free loopback ports (see rushes_testing.plugin)."""

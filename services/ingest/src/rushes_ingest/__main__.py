@@ -1,17 +1,23 @@
-"""`python -m rushes_ingest`: the ingest service process."""
+"""`python -m rushes_ingest`: the ingest service process.
+
+Reads RUSHES_* settings, serves IngestService on RUSHES_GRPC__ADDRESS and metrics on
+RUSHES_METRICS_PORT; SIGTERM stops accepting uploads and lets in-flight ones finish (grace
+RUSHES_GRPC__GRACE_S). Health is NOT_SERVING while the object store or the event bus is down.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from rushes.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
-from rushes_config import ConfigError, RushesSettings, load_settings
+from rushes_config import RushesSettings
 from rushes_events import EventBus
-from rushes_grpc import run_until_signal, start_server
-from rushes_metrics import init_stage_labels, start_metrics_server
+from rushes_grpc import service_main, start_server
+from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
 
 from rushes_ingest.ingestor import STAGE, Ingestor
@@ -23,24 +29,25 @@ SERVICE_NAME = "rushes.ingest.v1.IngestService"
 HEALTH_INTERVAL_S = 2.0
 
 
-async def _watch_dependencies(store: ObjectStore, bus: EventBus, set_serving, stop: asyncio.Event) -> None:
+async def _watch_dependencies(
+    store: ObjectStore, bus: EventBus, set_serving: Callable[[bool], None], stop: asyncio.Event
+) -> None:
     """Health follows the dependencies: NOT_SERVING while the store or the bus is unreachable."""
     serving = True
     while not stop.is_set():
         ok = bus.is_connected and await asyncio.to_thread(store.ping)
         if ok != serving:
-            log.warning("dependencies %s: health -> %s", "back" if ok else "down", "SERVING" if ok else "NOT_SERVING")
+            log.warning(
+                "dependencies %s: health %s", "back" if ok else "down", "SERVING" if ok else "NOT_SERVING"
+            )
             set_serving(ok)
             serving = ok
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), HEALTH_INTERVAL_S)
-        except TimeoutError:
-            pass
 
 
-async def serve(settings: RushesSettings) -> None:
+async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     init_stage_labels(STAGE)
-    metrics_port = start_metrics_server(settings.metrics_address, settings.metrics_port)
     store = ObjectStore(settings.s3)
     await asyncio.to_thread(store.ensure_bucket)
     bus = await EventBus.connect(settings.nats, name="ingest")
@@ -55,28 +62,20 @@ async def serve(settings: RushesSettings) -> None:
         address=settings.grpc.address,
         register=lambda s: pb_grpc.add_IngestServiceServicer_to_server(servicer, s),
         service_names=[SERVICE_NAME],
-        max_message_bytes=settings.grpc.max_message_bytes,
+        settings=settings.grpc,
     )
-    log.info("ingest serving gRPC on port %d, metrics on port %d", server.port, metrics_port)
-    stop = asyncio.Event()
+    log.info("ingest gRPC server listening on %s (%s)", server.address, SERVICE_NAME)
     watcher = asyncio.create_task(_watch_dependencies(store, bus, server.set_serving, stop))
-    await run_until_signal(stop)
+    await stop.wait()
     log.info("ingest stopping: finishing in-flight uploads (grace %.0f s)", settings.grpc.grace_s)
     await server.stop(settings.grpc.grace_s)
     await watcher
     await bus.close()
 
 
-def main() -> int:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        print(f"rushes-ingest: {exc}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings))
-    return 0
+def main() -> None:
+    service_main(serve, service_name="ingest")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.events.v1 import events_pb2
-from rushes_events import message_id, new_envelope
+from rushes_events import EventBusUnavailable, message_id, new_envelope
 from rushes_media import MediaRejected, validate_filename
-from rushes_metrics import FOOTAGE_SECONDS, PROCESSED_TOTAL, STAGE_DURATION
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
 
 from rushes_ingest.pipeline import IngestOutcome, IngestPipeline, asset_id_for
 from rushes_ingest.version import PRODUCER, VERSION
@@ -28,10 +28,6 @@ log = logging.getLogger(__name__)
 STAGE = "ingest"
 INGESTED = "rushes.v1.asset.ingested"
 REJECTED = "rushes.v1.asset.rejected"
-
-
-class EventBusUnavailable(RuntimeError):
-    """The event could not be published; the ingest was rolled back."""
 
 
 class Publisher(Protocol):
@@ -77,7 +73,7 @@ class Ingestor:
         if not outcome.duplicate:
             PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
             STAGE_DURATION.labels(stage=STAGE).observe(time.monotonic() - started)
-            FOOTAGE_SECONDS.labels(stage=STAGE).inc(outcome.technical.duration_s)
+            FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(outcome.technical.duration_s)
         return outcome
 
     async def _ingest(self, request: IngestRequest) -> IngestOutcome:
@@ -116,7 +112,9 @@ class Ingestor:
             technical=outcome.technical,
             objects=outcome.objects,
             run=events_pb2.StageRun(
-                stage=STAGE, started_at=_timestamp(outcome.started_at), finished_at=_timestamp(outcome.finished_at)
+                stage=STAGE,
+                started_at=_timestamp(outcome.started_at),
+                finished_at=_timestamp(outcome.finished_at),
             ),
             bucket=self.pipeline.store.bucket,
         )
@@ -130,7 +128,9 @@ class Ingestor:
         await asyncio.to_thread(self.pipeline.finalize, outcome)
         return outcome
 
-    async def _announce_rejection(self, request: IngestRequest, asset_id: str, rejected: MediaRejected) -> None:
+    async def _announce_rejection(
+        self, request: IngestRequest, asset_id: str, rejected: MediaRejected
+    ) -> None:
         source_name = request.filename if request.filename.isprintable() else repr(request.filename)
         event = events_pb2.AssetRejected(
             envelope=new_envelope(

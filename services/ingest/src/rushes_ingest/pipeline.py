@@ -72,7 +72,9 @@ class IngestOutcome:
             asset_id=doc["asset_id"],
             duplicate=True,
             source=json_format.ParseDict(doc["source"], asset_pb2.Source()),
-            technical=json_format.ParseDict(doc["technical"], asset_pb2.Technical(), ignore_unknown_fields=True),
+            technical=json_format.ParseDict(
+                doc["technical"], asset_pb2.Technical(), ignore_unknown_fields=True
+            ),
             objects=dict(doc["objects"]),
             started_at=float(doc.get("started_at", 0.0)),
             finished_at=float(doc.get("finished_at", 0.0)),
@@ -128,7 +130,8 @@ class IngestPipeline:
                 self.store.put_file(
                     original_key,
                     path,
-                    metadata={"sha256": sha256_hex, "filename": filename.encode("utf-8", "replace").hex()},
+                    metadata={"filename-hex": filename.encode("utf-8", "replace").hex()},
+                    sha256=sha256_hex,
                 )
                 uploaded.append(original_key)
                 objects["original"] = original_key
@@ -183,4 +186,4 @@ class IngestPipeline:
             log.warning("could not remove %d partial objects after a failed ingest: %s", len(keys), keys)
 
 
-__all__ = ["MediaRejected", "IngestOutcome", "IngestPipeline", "asset_id_for", "sha256_of"]
+__all__ = ["IngestOutcome", "IngestPipeline", "MediaRejected", "asset_id_for", "sha256_of"]

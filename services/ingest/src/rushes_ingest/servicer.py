@@ -11,10 +11,11 @@ from pathlib import Path
 import grpc
 from rushes.ingest.v1 import ingest_service_pb2 as pb
 from rushes.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
+from rushes_events import EventBusUnavailable
 from rushes_media import MediaRejected
 from rushes_storage import ObjectNotFound, ObjectStore, StorageUnavailable
 
-from rushes_ingest.ingestor import EventBusUnavailable, Ingestor, IngestRequest
+from rushes_ingest.ingestor import Ingestor, IngestRequest
 from rushes_ingest.pipeline import IngestOutcome, sha256_of
 from rushes_ingest.spool import Spool, UploadError
 
@@ -46,13 +47,15 @@ def _check_project(project: str) -> str:
 
 
 class IngestServicer(pb_grpc.IngestServiceServicer):
-    def __init__(self, ingestor: Ingestor, store: ObjectStore, *, spool_dir: Path | None, max_bytes: int) -> None:
+    def __init__(
+        self, ingestor: Ingestor, store: ObjectStore, *, spool_dir: Path | None, max_bytes: int
+    ) -> None:
         self.ingestor = ingestor
         self.store = store
         self.spool_dir = spool_dir
         self.max_bytes = max_bytes
 
-    async def IngestFile(  # noqa: N802 - gRPC method name
+    async def IngestFile(
         self, request_iterator: AsyncIterator[pb.IngestFileRequest], context: grpc.aio.ServicerContext
     ) -> pb.IngestFileResponse:
         with Spool(self.spool_dir, max_bytes=self.max_bytes) as spool:
@@ -82,7 +85,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
             outcome = await self._ingest(request, context)
             return pb.IngestFileResponse(result=_result(outcome))
 
-    async def RegisterObject(  # noqa: N802 - gRPC method name
+    async def RegisterObject(
         self, request: pb.RegisterObjectRequest, context: grpc.aio.ServicerContext
     ) -> pb.RegisterObjectResponse:
         if request.bucket and request.bucket != self.store.bucket:

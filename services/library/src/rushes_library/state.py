@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 StageStatusName = Literal["pending", "running", "complete", "failed", "skipped"]
 AssetStatusName = Literal["processing", "complete", "failed", "rejected"]
+FinishedStatusName = Literal["complete", "failed", "skipped"]
 
 STAGE_STATUSES: tuple[StageStatusName, ...] = ("pending", "running", "complete", "failed", "skipped")
 ASSET_STATUSES: tuple[AssetStatusName, ...] = ("processing", "complete", "failed", "rejected")
@@ -96,7 +97,7 @@ def stage_started(
 def stage_finished(
     current: StageState | None,
     *,
-    status: Literal["complete", "failed", "skipped"],
+    status: FinishedStatusName,
     started_at: datetime | None,
     finished_at: datetime | None,
     error: str = "",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rushes_stack import processes
+from rushes_stack.ports import port_free
 from rushes_stack.processes import ProcessHandle
 
 
@@ -87,8 +88,16 @@ class Component(ABC):
         self, log_path: Path, *, timeout_s: float | None = None, die_with_parent: bool = False
     ) -> ProcessHandle:
         """Spawn the server and return once it is ready; on failure nothing is left running."""
-        self.prepare()
-        launch = self.command()
+        busy = [f"{label} {port}" for label, port in self.ports.items() if not port_free(port)]
+        if busy:
+            raise ComponentFailed(self.name, f"port(s) already in use: {', '.join(busy)}")
+        try:
+            self.prepare()
+            launch = self.command()
+        except ComponentFailed:
+            raise
+        except Exception as exc:  # missing binary, unwritable folder, ...: one readable line
+            raise ComponentFailed(self.name, f"{type(exc).__name__}: {exc}") from exc
         handle = processes.spawn(
             self.name,
             launch.argv,

@@ -4,7 +4,6 @@ import urllib.request
 
 import pytest
 from prometheus_client import REGISTRY
-
 from rushes_metrics import (
     DEPENDENCY_CALL_DURATION,
     PROCESSED_TOTAL,

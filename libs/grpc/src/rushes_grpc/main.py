@@ -1,0 +1,80 @@
+"""service_main(): what a service's __main__ calls, so every service starts and stops the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import NoReturn
+
+from rushes_config import ConfigError, RushesSettings, load_settings
+from rushes_metrics import start_metrics_server, stop_metrics_servers
+
+from rushes_grpc.signals import run_until_signal
+
+_log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_CONFIG = 78  # sysexits EX_CONFIG: the configuration, not the code, is wrong
+
+ServiceMain = Callable[[RushesSettings, asyncio.Event], Awaitable[None]]
+
+
+def configure_logging(level: str, service_name: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format=f"%(asctime)s %(levelname)s {service_name} %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def run_service(main: ServiceMain, *, service_name: str) -> int:
+    """Load settings, configure logging, serve metrics, run `main(settings, stop)` until a signal.
+
+    `main` starts its servers and consumers, waits for `stop`, then shuts them down and returns.
+    Returns the process exit status: 0 after a graceful stop, EXIT_CONFIG with one line on stderr
+    when the configuration is invalid, 1 when `main` fails.
+    """
+    program = os.path.basename(sys.argv[0]) or service_name
+    try:
+        settings = load_settings(service_name=service_name)
+    except ConfigError as exc:
+        sys.stderr.write(f"{program}: {exc}\n")
+        return EXIT_CONFIG
+    configure_logging(settings.log_level, service_name)
+    try:
+        start_metrics_server(settings.metrics_address, settings.metrics_port)
+    except OSError as exc:
+        sys.stderr.write(f"{program}: {exc}\n")
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(_run(main, settings))
+    finally:
+        stop_metrics_servers()
+
+
+async def _run(main: ServiceMain, settings: RushesSettings) -> int:
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(run_until_signal(stop), name="signals")
+    try:
+        await main(settings, stop)
+    except ConfigError as exc:
+        sys.stderr.write(f"{settings.service_name}: {exc}\n")
+        return EXIT_CONFIG
+    except Exception:
+        _log.exception("%s failed", settings.service_name)
+        return EXIT_FAILED
+    finally:
+        stop.set()
+        await watcher
+    _log.info("%s stopped", settings.service_name)
+    return EXIT_OK
+
+
+def service_main(main: ServiceMain, *, service_name: str) -> NoReturn:
+    """`if __name__ == "__main__": service_main(serve, service_name="ingest")`."""
+    sys.exit(run_service(main, service_name=service_name))

@@ -1,0 +1,51 @@
+"""The services the local stack can run: the one place to add a new service.
+
+name -> python module (run as `python -m <module>`), the settings field clients use to reach it
+(exported as RUSHES_<FIELD>), and the pipeline stage it performs (None: it performs none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    module: str
+    address_setting: str
+    stage: str | None
+
+    @property
+    def address_env(self) -> str:
+        return f"RUSHES_{self.address_setting.upper()}"
+
+
+SERVICES: dict[str, ServiceSpec] = {
+    spec.name: spec
+    for spec in (
+        ServiceSpec("ingest", "rushes_ingest", "ingest_address", "ingest"),
+        ServiceSpec("library", "rushes_library", "library_address", None),
+    )
+}
+
+
+class UnknownService(ValueError):
+    """A service name that is not in the registry."""
+
+
+def resolve_services(names: Iterable[str] | None) -> list[ServiceSpec]:
+    """Specs for `names` in registry order (None: every service); unknown names raise UnknownService."""
+    if names is None:
+        return list(SERVICES.values())
+    wanted = list(dict.fromkeys(names))
+    unknown = [n for n in wanted if n not in SERVICES]
+    if unknown:
+        raise UnknownService(f"unknown service(s) {', '.join(unknown)}; known: {', '.join(SERVICES)}")
+    return [spec for name, spec in SERVICES.items() if name in wanted]
+
+
+def pipeline_stages(names: Sequence[str]) -> list[str]:
+    """The stages performed by the services `names`, in registry (= pipeline) order."""
+    return [spec.stage for spec in resolve_services(names) if spec.stage is not None]

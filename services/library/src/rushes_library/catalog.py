@@ -1,0 +1,373 @@
+"""The catalog in Postgres: record events (one transaction each) and read asset records back.
+
+All decisions about what an event means live in `projection` and `state`; this module only loads
+the current state, hands it to the projection and writes back what changed. The audit log is only
+ever inserted into: there is no update or delete path for it here (and the database refuses one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from google.protobuf.message import Message
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from rushes_library.database import AsyncConn, Database
+from rushes_library.paging import (
+    Cursor,
+    InvalidPageToken,
+    clamp_page_size,
+    decode_page_token,
+    encode_page_token,
+)
+from rushes_library.projection import MAX_ASSET_ID_CHARS, AuditRecord, project
+from rushes_library.state import (
+    ASSET_STATUSES,
+    AssetState,
+    AssetStatusName,
+    StageState,
+    derive_status,
+)
+
+MIN_PREFIX_CHARS = 8
+# Key space of the per-asset transaction lock (the two-int form keeps it apart from the migration lock).
+_ASSET_LOCK_CLASS = 0x52555348  # "RUSH"
+
+
+class AssetNotFound(LookupError):
+    """No asset has this id (or starts with this prefix)."""
+
+
+class InvalidRequest(ValueError):
+    """The caller's request cannot be answered as asked (malformed, ambiguous, bad filter)."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    record: AuditRecord
+
+
+@dataclass(frozen=True)
+class AssetRecord:
+    """One asset as stored: what GetAsset returns."""
+
+    state: AssetState
+    status: AssetStatusName
+    created_at: datetime
+    updated_at: datetime
+    audit: list[AuditEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AssetPage:
+    assets: list[AssetRecord]
+    next_page_token: str
+
+
+class Catalog:
+    def __init__(self, db: Database, *, pipeline_stages: Sequence[str]) -> None:
+        self._db = db
+        self._pipeline_stages = tuple(pipeline_stages)
+
+    # --- writing --------------------------------------------------------------------------------------
+
+    async def record_event(
+        self, subject: str, event: Message, *, received_at: datetime | None = None
+    ) -> bool:
+        """Audit the event and fold it into its asset, in one transaction.
+
+        Returns False when this event id was recorded before (nothing changes: handling an event
+        twice equals handling it once). Raises projection.InvalidEvent for an event that breaks its
+        contract and database.CatalogUnavailable when Postgres cannot be reached.
+        """
+        projection = project(subject, event, received_at=received_at or datetime.now(UTC))
+        async with self._db.connection() as conn, conn.transaction():
+            if not await _insert_audit(conn, projection.audit):
+                return False
+            asset_id = projection.asset_id
+            if projection.apply is None or asset_id is None:
+                return True
+            # Serialises every writer of this asset (replicas included), also when the row is new.
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_ASSET_LOCK_CLASS, asset_id)
+            )
+            before, stored_status = await _load_state(conn, asset_id)
+            after = projection.apply(before or AssetState(asset_id=asset_id))
+            status = derive_status(after, self._pipeline_stages)
+            if after != before or status != stored_status:
+                await _save_state(conn, before, after, status)
+            return True
+
+    # --- reading --------------------------------------------------------------------------------------
+
+    async def get_asset(self, asset_ref: str, *, include_audit: bool = False) -> AssetRecord:
+        """By full id or by a unique prefix of at least MIN_PREFIX_CHARS characters."""
+        ref = asset_ref.strip()
+        if not ref:
+            raise InvalidRequest("asset_id is required")
+        if len(ref) > MAX_ASSET_ID_CHARS:
+            raise InvalidRequest(
+                f"asset_id is too long ({len(ref)} characters, at most {MAX_ASSET_ID_CHARS})"
+            )
+        if not ref.isprintable():
+            raise InvalidRequest("asset_id contains non-printable characters")
+        async with self._db.connection() as conn, conn.transaction():
+            cursor = await conn.execute(_SELECT_ASSETS + " WHERE asset_id = %s", (ref,))
+            row = await cursor.fetchone()
+            if row is None:
+                row = await _find_by_prefix(conn, ref)
+            stages = await _load_stages(conn, [row["asset_id"]])
+            audit = await _load_audit(conn, row["asset_id"]) if include_audit else []
+        return _record_from_row(row, stages.get(row["asset_id"], {}), audit)
+
+    async def list_assets(
+        self, *, project: str = "", status: str = "", page_size: int = 0, page_token: str = ""
+    ) -> AssetPage:
+        """Newest first, filtered by project and/or status, keyset-paginated."""
+        if status and status not in ASSET_STATUSES:
+            raise InvalidRequest(f"status {status!r} is not one of {', '.join(ASSET_STATUSES)}")
+        limit = clamp_page_size(page_size)
+        conditions: list[sql.Composable] = []
+        params: list[Any] = []
+        if project:
+            conditions.append(sql.SQL("project = %s"))
+            params.append(project)
+        if status:
+            conditions.append(sql.SQL("status = %s"))
+            params.append(status)
+        if page_token:
+            try:
+                after = decode_page_token(page_token, project=project, status=status)
+            except InvalidPageToken as exc:
+                raise InvalidRequest(str(exc)) from None
+            conditions.append(sql.SQL("(created_at, asset_id) < (%s, %s)"))
+            params.extend([after.created_at, after.asset_id])
+        where = sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("")
+        query = sql.SQL(_SELECT_ASSETS) + where + sql.SQL(" ORDER BY created_at DESC, asset_id DESC LIMIT %s")
+        params.append(limit + 1)
+        async with self._db.connection() as conn, conn.transaction():
+            cursor = await conn.execute(query, params)
+            rows = await cursor.fetchall()
+            page, more = rows[:limit], len(rows) > limit
+            stages = await _load_stages(conn, [row["asset_id"] for row in page])
+        records = [_record_from_row(row, stages.get(row["asset_id"], {}), []) for row in page]
+        token = ""
+        if more:
+            last = records[-1]
+            token = encode_page_token(
+                Cursor(created_at=last.created_at, asset_id=last.state.asset_id),
+                project=project,
+                status=status,
+            )
+        return AssetPage(assets=records, next_page_token=token)
+
+    async def ping(self) -> bool:
+        return await self._db.ping()
+
+
+# --- SQL ------------------------------------------------------------------------------------------------
+
+_SELECT_ASSETS = (
+    "SELECT asset_id, project, status, source, technical, objects, rejection_reason, created_at, updated_at"
+    " FROM assets"
+)
+
+_INSERT_AUDIT = """
+INSERT INTO audit_log (asset_id, time, event_type, event_id, producer, producer_version, principal,
+                       trace_id, summary, data)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (event_id) DO NOTHING
+RETURNING seq
+"""
+
+_UPSERT_ASSET = """
+INSERT INTO assets (asset_id, project, status, source, technical, objects, rejection_reason)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (asset_id) DO UPDATE SET
+    project = EXCLUDED.project,
+    status = EXCLUDED.status,
+    source = EXCLUDED.source,
+    technical = EXCLUDED.technical,
+    objects = EXCLUDED.objects,
+    rejection_reason = EXCLUDED.rejection_reason,
+    updated_at = now()
+"""
+
+_UPSERT_STAGE = """
+INSERT INTO asset_stages (asset_id, stage, status, started_at, finished_at, error, attempts)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (asset_id, stage) DO UPDATE SET
+    status = EXCLUDED.status,
+    started_at = EXCLUDED.started_at,
+    finished_at = EXCLUDED.finished_at,
+    error = EXCLUDED.error,
+    attempts = EXCLUDED.attempts
+"""
+
+
+async def _insert_audit(conn: AsyncConn, audit: AuditRecord) -> bool:
+    cursor = await conn.execute(
+        _INSERT_AUDIT,
+        (
+            audit.asset_id,
+            audit.time,
+            pg_safe(audit.event_type),
+            pg_safe(audit.event_id),
+            pg_safe(audit.producer),
+            pg_safe(audit.producer_version),
+            pg_safe(audit.principal),
+            pg_safe(audit.trace_id),
+            pg_safe(audit.summary),
+            Jsonb(pg_safe(dict(audit.data))),
+        ),
+    )
+    return await cursor.fetchone() is not None
+
+
+async def _load_state(conn: AsyncConn, asset_id: str) -> tuple[AssetState | None, str | None]:
+    """The asset's current state and stored status; (None, None) when it has no row yet."""
+    cursor = await conn.execute(_SELECT_ASSETS + " WHERE asset_id = %s", (asset_id,))
+    row = await cursor.fetchone()
+    if row is None:
+        return None, None
+    stages = await _load_stages(conn, [asset_id])
+    return _state_from_row(row, stages.get(asset_id, {})), row["status"]
+
+
+async def _save_state(
+    conn: AsyncConn, before: AssetState | None, after: AssetState, status: AssetStatusName
+) -> None:
+    await conn.execute(
+        _UPSERT_ASSET,
+        (
+            after.asset_id,
+            pg_safe(after.project),
+            status,
+            Jsonb(pg_safe(dict(after.source))),
+            Jsonb(pg_safe(dict(after.technical))),
+            Jsonb(pg_safe(dict(after.objects))),
+            pg_safe(after.rejection_reason),
+        ),
+    )
+    old_stages = before.stages if before else {}
+    for name, stage in after.stages.items():
+        if old_stages.get(name) != stage:
+            await conn.execute(
+                _UPSERT_STAGE,
+                (
+                    after.asset_id,
+                    pg_safe(name),
+                    stage.status,
+                    stage.started_at,
+                    stage.finished_at,
+                    pg_safe(stage.error),
+                    stage.attempts,
+                ),
+            )
+
+
+def pg_safe(value: Any) -> Any:
+    """`value` with NUL characters replaced: Postgres text and jsonb cannot hold U+0000, and an
+    untrusted file name or error message must not make an event unrecordable."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {pg_safe(k): pg_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [pg_safe(v) for v in value]
+    return value
+
+
+async def _find_by_prefix(conn: AsyncConn, prefix: str) -> dict[str, Any]:
+    if len(prefix) < MIN_PREFIX_CHARS:
+        raise InvalidRequest(
+            f"asset {prefix!r} not found, and a prefix must have at least {MIN_PREFIX_CHARS} characters"
+        )
+    pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    cursor = await conn.execute(
+        _SELECT_ASSETS + " WHERE asset_id LIKE %s ORDER BY asset_id LIMIT 3", (pattern,)
+    )
+    rows = await cursor.fetchall()
+    if not rows:
+        raise AssetNotFound(f"no asset has id or prefix {prefix!r}")
+    if len(rows) > 1:
+        shown = ", ".join(row["asset_id"] for row in rows[:2]) + (", ..." if len(rows) > 2 else "")
+        raise InvalidRequest(f"asset prefix {prefix!r} is ambiguous (matches {shown}); give more characters")
+    return cast(dict[str, Any], rows[0])
+
+
+async def _load_stages(conn: AsyncConn, asset_ids: Iterable[str]) -> dict[str, dict[str, StageState]]:
+    ids = list(asset_ids)
+    if not ids:
+        return {}
+    cursor = await conn.execute(
+        "SELECT asset_id, stage, status, started_at, finished_at, error, attempts"
+        " FROM asset_stages WHERE asset_id = ANY(%s) ORDER BY asset_id, stage",
+        (ids,),
+    )
+    stages: dict[str, dict[str, StageState]] = {}
+    for row in await cursor.fetchall():
+        stages.setdefault(row["asset_id"], {})[row["stage"]] = StageState(
+            status=row["status"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            error=row["error"],
+            attempts=row["attempts"],
+        )
+    return stages
+
+
+async def _load_audit(conn: AsyncConn, asset_id: str) -> list[AuditEntry]:
+    cursor = await conn.execute(
+        "SELECT seq, asset_id, time, event_type, event_id, producer, producer_version, principal,"
+        " trace_id, summary, data FROM audit_log WHERE asset_id = %s ORDER BY seq",
+        (asset_id,),
+    )
+    return [
+        AuditEntry(
+            seq=row["seq"],
+            record=AuditRecord(
+                asset_id=row["asset_id"],
+                time=row["time"],
+                event_type=row["event_type"],
+                event_id=row["event_id"],
+                producer=row["producer"],
+                producer_version=row["producer_version"],
+                principal=row["principal"],
+                trace_id=row["trace_id"],
+                summary=row["summary"],
+                data=row["data"],
+            ),
+        )
+        for row in await cursor.fetchall()
+    ]
+
+
+def _state_from_row(row: dict[str, Any], stages: dict[str, StageState]) -> AssetState:
+    return AssetState(
+        asset_id=row["asset_id"],
+        project=row["project"],
+        source=row["source"],
+        technical=row["technical"],
+        objects=row["objects"],
+        rejected=row["status"] == "rejected",
+        rejection_reason=row["rejection_reason"],
+        stages=stages,
+    )
+
+
+def _record_from_row(
+    row: dict[str, Any], stages: dict[str, StageState], audit: list[AuditEntry]
+) -> AssetRecord:
+    return AssetRecord(
+        state=_state_from_row(row, stages),
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        audit=audit,
+    )
