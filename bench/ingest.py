@@ -14,7 +14,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 from rushes_config import MediaLimits
-from rushes_media import extract_audio_wav, make_poster, make_proxy, probe
+from rushes_media import make_poster, make_proxy_and_wav, probe
 
 TARGET_RATIO = 1.2
 
@@ -37,43 +37,29 @@ def generate_clip(path: Path, seconds: int, width: int, height: int) -> Path:
 
 
 def rushes_ingest_work(src: Path, out: Path) -> None:
+    """What the ingest service runs per file (rushes_ingest.pipeline), minus the uploads."""
     limits = MediaLimits()
     probe(src, limits)
-    make_proxy(src, out / "proxy.mp4", max_height=720, limits=limits)
+    make_proxy_and_wav(
+        src, out / "proxy.mp4", out / "audio.wav", max_height=720, sample_rate=16000, limits=limits
+    )
     make_poster(src, out / "poster.jpg", limits=limits)
-    extract_audio_wav(src, out / "audio.wav", sample_rate=16000, limits=limits)
 
 
 def ffmpeg_ingest_work(src: Path, out: Path) -> None:
-    """The same outputs with the ffmpeg CLI: the proxy settings mirror rushes_media.proxy."""
+    """The same outputs with the ffmpeg CLI, also in one decode pass; settings mirror rushes_media.proxy."""
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     quiet = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y"]
+    subprocess.run([ffmpeg, "-hide_banner", "-i", str(src)], capture_output=True)  # the probe (exits 1)
     subprocess.run(
-        [ffmpeg, "-hide_banner", "-i", str(src)], capture_output=True
-    )  # probe (exits 1: no output)
-    subprocess.run(
-        [*quiet, "-i", str(src), "-vf", "scale=-2:720", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-         "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart", str(out / "proxy.mp4")],
+        [*quiet, "-i", str(src),
+         "-vf", "scale=-2:720:flags=bicubic,setsar=1,format=yuv420p", "-c:v", "libx264", "-preset", "fast",
+         "-crf", "23", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out / "proxy.mp4"),
+         "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", str(out / "audio.wav")],
         check=True,
     )  # fmt: skip
     subprocess.run(
         [*quiet, "-ss", "3", "-i", str(src), "-frames:v", "1", "-q:v", "3", str(out / "poster.jpg")],
-        check=True,
-    )
-    subprocess.run(
-        [
-            *quiet,
-            "-i",
-            str(src),
-            "-vn",
-            "-ac",
-            "1",
-            "-ar",
-            "16000",
-            "-c:a",
-            "pcm_s16le",
-            str(out / "audio.wav"),
-        ],
         check=True,
     )
 

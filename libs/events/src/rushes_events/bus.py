@@ -246,6 +246,9 @@ class EventBus:
             return
         try:
             await self.nc.drain()
-        except (nats.errors.Error, TimeoutError) as exc:
+        except (nats.errors.Error, TimeoutError, OSError) as exc:
             _log.warning("nats drain failed (%s), closing: %s", self.name, exc)
-            await self.nc.close()
+            try:
+                await self.nc.close()
+            except OSError as close_exc:  # the server is gone: nothing left to flush
+                _log.warning("nats close after a failed drain (%s): %s", self.name, close_exc)

@@ -7,6 +7,7 @@ probing and every derived file alike.
 
 from rushes_media.errors import REJECTION_CODES, MediaRejected
 from rushes_media.filenames import validate_filename
+from rushes_media.poster import make_poster
 from rushes_media.probe import probe
 from rushes_media.proxy import extract_audio_wav, make_proxy, make_proxy_and_wav
 from rushes_media.safe_open import ALLOWED_FORMATS
@@ -16,6 +17,7 @@ __all__ = [
     "REJECTION_CODES",
     "MediaRejected",
     "extract_audio_wav",
+    "make_poster",
     "make_proxy",
     "make_proxy_and_wav",
     "probe",

@@ -22,6 +22,7 @@ def atomic_output(final_path: Path) -> Iterator[Path]:
     handle, temp_name = tempfile.mkstemp(prefix=f".{final_path.name}.", suffix=".part", dir=final_path.parent)
     os.close(handle)
     temp_path = Path(temp_name)
+    os.chmod(temp_path, 0o644)  # mkstemp creates 0600; derived files are as readable as any other
     try:
         yield temp_path
         os.replace(temp_path, final_path)

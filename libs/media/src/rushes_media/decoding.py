@@ -19,14 +19,18 @@ from rushes_media.geometry import Scaling, fit_display, rotation_filters
 from rushes_media.safe_open import OpenedMedia
 
 # A derived file that ends this much earlier than the declared duration means the source is cut short.
-TRUNCATION_TOLERANCE_S: Final = 1.0
-TRUNCATION_TOLERANCE_FRACTION: Final = 0.1
+TRUNCATION_TOLERANCE_S: Final = 1.5
+TRUNCATION_TOLERANCE_FRACTION: Final = 0.02
+# Containers whose duration FFmpeg may only estimate from the bit rate (VBR MP3 without a Xing
+# header, program streams): comparing against it would reject healthy files.
+ESTIMATED_DURATION_FORMATS: Final = frozenset({"mp3", "mpeg"})
 
 
 def main_audio(opened: OpenedMedia) -> AudioStream | None:
     """The default-disposition audio stream, else the first decodable one."""
     defaults = [s for s in opened.audio if s.disposition & Disposition.default]
-    return (defaults or opened.audio or [None])[0]
+    candidates = defaults or opened.audio
+    return candidates[0] if candidates else None
 
 
 def enable_threads(stream: VideoStream | AudioStream) -> None:
@@ -45,13 +49,14 @@ def build_video_graph(
 ) -> tuple[Graph, Scaling]:
     """A libavfilter graph: scale (applying SAR) -> rotate pixels upright -> square pixels -> pix_fmt.
 
-    Built from the first decoded frame, whose size, format, SAR and display matrix are authoritative.
+    Built from the first decoded frame, whose size, format and display matrix are authoritative
+    (PyAV exposes no per-frame SAR, so the stream's is used).
     Scaling runs before rotation so the transpose touches the smaller picture.
     """
     scaling = fit_display(
         frame.width,
         frame.height,
-        frame.sample_aspect_ratio or stream.sample_aspect_ratio,
+        stream.sample_aspect_ratio,
         upright_rotation(frame),
         max_width=max_width,
         max_height=max_height,
@@ -73,15 +78,21 @@ def decode_errors(opened: OpenedMedia, what: str) -> Iterator[None]:
     try:
         yield
     except av.error.EOFError as exc:
-        raise MediaRejected("truncated", f"{opened.path.name}: the {what} data ends early ({exc})") from exc
+        raise MediaRejected(
+            "truncated",
+            f"{opened.path.name}: the {what} data ends early, at {opened.position_s:.2f} s ({exc})",
+        ) from exc
     except av.error.FFmpegError as exc:
-        raise MediaRejected("decode_error", f"{opened.path.name}: decoding the {what} failed: {exc}") from exc
+        raise MediaRejected(
+            "decode_error",
+            f"{opened.path.name}: decoding the {what} failed at {opened.position_s:.2f} s: {exc}",
+        ) from exc
 
 
 def check_reached_end(opened: OpenedMedia, reached_s: float, what: str) -> None:
     """Refuse output that stops well before the declared duration: the source is truncated."""
     declared = opened.duration_s
-    if declared <= 0:
+    if declared <= 0 or opened.container.format.name.split(",")[0] in ESTIMATED_DURATION_FORMATS:
         return
     missing = declared - reached_s
     if missing > max(TRUNCATION_TOLERANCE_S, TRUNCATION_TOLERANCE_FRACTION * declared):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -22,7 +23,11 @@ class Scaling:
 
 
 def _even(value: float) -> int:
-    return max(2, round(value / 2.0) * 2)
+    """The even number at or below `value` (never above: no upscaling by a pixel), at least 2.
+
+    The epsilon absorbs float error so 1279.9999999 still gives 1280.
+    """
+    return max(2, math.floor(value / 2.0 + 1e-6) * 2)
 
 
 def fit_display(

@@ -24,12 +24,14 @@ from rushes_media.colors import (
     bit_depth,
     color_name,
 )
+from rushes_media.decoding import check_reached_end
 from rushes_media.errors import MediaRejected
 from rushes_media.safe_open import OpenedMedia, open_untrusted, rational_str, stream_fps
 from rushes_media.tags import camera_from_tags, first_timecode, lower_keys, parse_creation_time
 
 # Packets whose timestamps decide constant vs variable frame rate.
 VFR_SAMPLE_PACKETS: Final = 240
+REORDER_WINDOW: Final = 16  # H.264/HEVC reorder at most 16 frames
 # Files up to this size without a frame count in their header get their video packets counted
 # (reading the whole file); larger ones use duration * fps.
 COUNT_PACKETS_MAX_BYTES: Final = 512 * 1024 * 1024
@@ -43,6 +45,7 @@ class _VideoScan:
     decoded: bool = False
     packet_count: int = 0
     counted_all: bool = False
+    end_s: float = 0.0  # latest packet end time seen (presentation time, seconds)
     timestamps: list[int] = field(default_factory=list)
 
 
@@ -56,16 +59,26 @@ def _display_rotation(frame_rotation: int) -> int:
 
 
 def _scan_video(opened: OpenedMedia, stream: VideoStream, count_all: bool) -> _VideoScan:
-    """One demux pass: decode the first frame, collect early timestamps, optionally count packets."""
+    """One demux pass: decode the first frame, collect early timestamps, optionally count packets.
+
+    Audio packets are read too (not decoded) so that, when the whole file is read, "where the data
+    ends" is the furthest of any stream: a short video track beside full-length sound is not a cut.
+    """
     scan = _VideoScan()
     container = opened.container
+    wanted = [stream, *opened.audio]
     for other in container.streams:
-        if other.index != stream.index:
+        if other not in wanted:
             other.discard = av.stream.Discard.all  # the demuxer may skip their payload
     try:
-        for packet in container.demux(stream):
+        for packet in container.demux(wanted):
             opened.check_deadline("probe_timeout")
-            if packet.size == 0 and packet.pts is None and packet.dts is None:
+            stamp = packet.pts if packet.pts is not None else packet.dts
+            if stamp is not None and packet.time_base:
+                scan.end_s = max(scan.end_s, float((stamp + (packet.duration or 0)) * packet.time_base))
+            if packet.stream.index != stream.index:
+                continue
+            if packet.size == 0 and stamp is None:
                 # The flush packet at EOF: drain the decoder for a first frame.
                 if not scan.decoded:
                     frames = stream.codec_context.decode(None)
@@ -74,7 +87,6 @@ def _scan_video(opened: OpenedMedia, stream: VideoStream, count_all: bool) -> _V
                 scan.counted_all = True
                 break
             scan.packet_count += 1
-            stamp = packet.pts if packet.pts is not None else packet.dts
             if stamp is not None and len(scan.timestamps) < VFR_SAMPLE_PACKETS:
                 scan.timestamps.append(stamp)
             if not scan.decoded:
@@ -94,6 +106,11 @@ def _scan_video(opened: OpenedMedia, stream: VideoStream, count_all: bool) -> _V
         raise MediaRejected("decode_error", f"the video stream could not be decoded: {exc}") from exc
     if not scan.decoded:
         raise MediaRejected("truncated", "the video stream holds no decodable picture")
+    if scan.counted_all:
+        start = (
+            container.start_time / av.time_base if container.start_time and container.start_time > 0 else 0.0
+        )
+        check_reached_end(opened, scan.end_s - start, "the data")
     return scan
 
 
@@ -103,7 +120,11 @@ def _is_variable_rate(timestamps: list[int]) -> bool:
     Timestamps are sorted first because B-frames arrive out of presentation order. Millisecond
     time bases (Matroska) alternate 33/34 ticks at 29.97 fps, which the 2-tick tolerance absorbs.
     """
+    # Packets arrive in decode order; the last few presentation times of the window may still have
+    # earlier ones outstanding (B-frame reordering), so the top REORDER_WINDOW values are not used.
     ordered = sorted(set(timestamps))
+    if len(timestamps) >= VFR_SAMPLE_PACKETS:
+        ordered = ordered[:-REORDER_WINDOW]
     deltas = [b - a for a, b in itertools.pairwise(ordered)]
     if len(deltas) < 3:
         return False
@@ -173,6 +194,15 @@ def _fill_video(technical: Technical, opened: OpenedMedia, stream: VideoStream, 
         technical.frame_count = round(technical.duration_s * fps) if fps > 0 else 0
 
 
+def _layout_name(layout: av.AudioLayout | None, channels: int) -> str:
+    """FFmpeg's layout name; an undeclared layout ("2 channels") is "" except mono, which is certain."""
+    if layout is None:
+        return ""
+    if layout.name.endswith(" channels"):
+        return "mono" if channels == 1 else ""
+    return layout.name
+
+
 def _fill_audio(technical: Technical, opened: OpenedMedia) -> None:
     for stream in opened.audio:
         context = stream.codec_context
@@ -187,7 +217,7 @@ def _fill_audio(technical: Technical, opened: OpenedMedia) -> None:
                 sample_rate=context.sample_rate or 0,
                 index=stream.index,
                 duration_s=duration_s,
-                channel_layout=layout.name if layout is not None else "",
+                channel_layout=_layout_name(layout, context.channels),
             )
         )
 

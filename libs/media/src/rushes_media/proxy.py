@@ -24,7 +24,6 @@ from av.audio.resampler import AudioResampler
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
 from av.filter import Graph
-from av.packet import Packet
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from rushes_config import MediaLimits
@@ -44,8 +43,8 @@ X264_OPTIONS: Final[dict[str, str]] = {"preset": "fast", "crf": "23"}
 AAC_RATES: Final = frozenset(
     {8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000}
 )
-# Encoded audio held back while waiting for the first picture (the MP4 header needs every stream).
-MAX_PENDING_PACKETS: Final = 4096
+# Decoded audio frames held back while waiting for the first picture (about a minute at 48 kHz).
+MAX_PENDING_FRAMES: Final = 3000
 
 
 def _aspect_box(max_height: int) -> tuple[int, int]:
@@ -76,33 +75,36 @@ class _WavSink:
 
 
 class _ProxyWriter:
-    """Owns the output container; defers muxing until every stream exists (MP4 writes one header)."""
+    """Owns the output container. Streams are added video first, then audio; nothing is muxed before
+    both exist (the MP4 header lists every track), so early audio waits for the first picture."""
 
     def __init__(self, path: Path, opened: OpenedMedia, audio: AudioStream | None, max_height: int) -> None:
         self.output: OutputContainer = av.open(
             str(path), "w", format="mp4", options={"movflags": "+faststart"}
         )
         self.opened = opened
+        self.audio_source = audio
         self.max_width, self.max_height = _aspect_box(max_height)
         self.video_out: VideoStream | None = None
         self.audio_out: AudioStream | None = None
         self.graph: Graph | None = None
-        self.pending: list[Packet] = []
-        self.waiting_for_video = opened.video is not None
-        if audio is not None:
-            context = audio.codec_context
-            rate = context.sample_rate if context.sample_rate in AAC_RATES else 48000
-            layout = "stereo" if (context.channels or 2) >= 2 else "mono"
-            self.audio_out = self.output.add_stream("aac", rate=rate, layout=layout)
-            self.audio_out.bit_rate = 128_000 if layout == "stereo" else 96_000
+        self.started = False
+        self.pending_audio: list[AudioFrame] = []
+        if opened.video is None:
+            self._start_audio()
 
-    def _mux(self, packets: list[Packet]) -> None:
-        if self.waiting_for_video:
-            self.pending.extend(packets)
-            if len(self.pending) > MAX_PENDING_PACKETS:
-                raise MediaRejected("decode_error", "no picture could be decoded near the start of the file")
+    def _start_audio(self) -> None:
+        self.started = True
+        if self.audio_source is None:
             return
-        self.output.mux(packets)
+        context = self.audio_source.codec_context
+        rate = context.sample_rate if context.sample_rate in AAC_RATES else 48000
+        layout = "stereo" if (context.channels or 2) >= 2 else "mono"
+        self.audio_out = self.output.add_stream("aac", rate=rate, layout=layout)
+        self.audio_out.bit_rate = 128_000 if layout == "stereo" else 96_000
+        pending, self.pending_audio = self.pending_audio, []
+        for frame in pending:
+            self.add_audio(frame)
 
     def _start_video(self, frame: VideoFrame, source: VideoStream) -> None:
         self.graph, scaling = build_video_graph(
@@ -112,13 +114,12 @@ class _ProxyWriter:
         rate = Fraction(fps).limit_denominator(1001)
         stream = self.output.add_stream("libx264", rate=rate, options=dict(X264_OPTIONS))
         stream.width, stream.height, stream.pix_fmt = scaling.width, scaling.height, "yuv420p"
-        stream.codec_context.time_base = source.time_base  # keep source timestamps: VFR stays VFR
-        stream.time_base = source.time_base
+        time_base = source.time_base or Fraction(1, 90000)
+        stream.codec_context.time_base = time_base  # keep source timestamps: VFR stays VFR
+        stream.time_base = time_base
         stream.codec_context.thread_count = 0  # x264 picks its thread count from the cores
         self.video_out = stream
-        self.waiting_for_video = False
-        pending, self.pending = self.pending, []
-        self.output.mux(pending)
+        self._start_audio()
 
     def add_video(self, frame: VideoFrame, source: VideoStream) -> None:
         if self.graph is None:
@@ -130,17 +131,25 @@ class _ProxyWriter:
                 out = self.graph.vpull()
             except (av.error.BlockingIOError, av.error.EOFError):
                 break
-            self._mux(self.video_out.encode(out))
+            self.output.mux(self.video_out.encode(out))
 
     def add_audio(self, frame: AudioFrame | None) -> None:
+        if not self.started:
+            if frame is not None:
+                self.pending_audio.append(frame)
+                if len(self.pending_audio) > MAX_PENDING_FRAMES:
+                    raise MediaRejected(
+                        "decode_error", "no picture could be decoded near the start of the file"
+                    )
+            return
         if self.audio_out is not None:
-            self._mux(self.audio_out.encode(frame))
+            self.output.mux(self.audio_out.encode(frame))
 
     def finish(self) -> None:
-        if self.opened.video is not None and self.video_out is None:
+        if not self.started:
             raise MediaRejected("decode_error", f"{self.opened.path.name}: no picture could be decoded")
         if self.video_out is not None:
-            self._mux(self.video_out.encode(None))
+            self.output.mux(self.video_out.encode(None))
         self.add_audio(None)
         self.output.close()
 
@@ -188,7 +197,7 @@ def _derive(
             enable_threads(video)
         origin_s = _timeline_origin(opened)
         reached_s = _pump(opened, video, audio, writer, wav, origin_s)
-        check_reached_end(opened, reached_s, "the picture" if video is not None else "the sound")
+        check_reached_end(opened, reached_s, "the decodable data")
         if writer is not None:
             with decode_errors(opened, "output"):
                 writer.finish()
@@ -208,40 +217,43 @@ def _pump(
 ) -> float:
     """Demux and decode everything; return the latest presentation time reached, in seconds."""
     selected = [s for s in (video, audio) if s is not None]
-    reached_s = 0.0
+    reached_s = 0.0  # the furthest any stream got: a short audio track alone is not truncation
     last_video_pts: int | None = None
-    video_origin = round(origin_s / video.time_base) if video is not None and video.time_base else 0
+    video_time_base = (video.time_base if video is not None else None) or Fraction(1, 90000)
+    video_origin = round(origin_s / video_time_base) if video is not None else 0
     audio_next_pts: int | None = None
     with decode_errors(opened, "video" if video is not None else "audio"):
         for packet in opened.container.demux(selected):
             opened.check_deadline()
+            if packet.pts is not None and packet.time_base:
+                opened.position_s = float(packet.pts * packet.time_base) - origin_s
             if video is not None and packet.stream.index == video.index:
-                for frame in packet.decode():
-                    pts = frame.pts if frame.pts is not None else (last_video_pts or -1) + 1
-                    pts -= video_origin
+                for frame in video.decode(packet):
+                    if frame.pts is not None:
+                        pts = frame.pts - video_origin
+                    else:  # no timestamp (some AVI/raw streams): the next tick after the last frame
+                        pts = (last_video_pts if last_video_pts is not None else -1) + 1
                     if last_video_pts is not None and pts <= last_video_pts:
                         continue  # duplicate or backwards timestamp: the encoder needs increasing pts
                     last_video_pts = frame.pts = pts
                     if writer is not None:
                         writer.add_video(frame, video)
                     duration = frame.duration or 0
-                    reached_s = max(reached_s, float((pts + duration) * video.time_base))
+                    reached_s = max(reached_s, float((pts + duration) * video_time_base))
             elif audio is not None:
-                for frame in packet.decode():
+                for sound in audio.decode(packet):
                     if audio_next_pts is None:
-                        start = (
-                            float(frame.pts * frame.time_base) - origin_s if frame.pts is not None else 0.0
-                        )
-                        audio_next_pts = max(0, round(start * frame.sample_rate))
+                        known = sound.pts is not None and sound.time_base is not None
+                        start = float(sound.pts * sound.time_base) - origin_s if known else 0.0  # type: ignore[operator]
+                        audio_next_pts = max(0, round(start * sound.sample_rate))
                     # A sample counter, not the container's timestamps: jitter-free and gapless.
-                    frame.pts, frame.time_base = audio_next_pts, Fraction(1, frame.sample_rate)
-                    audio_next_pts += frame.samples
+                    sound.pts, sound.time_base = audio_next_pts, Fraction(1, sound.sample_rate)
+                    audio_next_pts += sound.samples
                     if writer is not None:
-                        writer.add_audio(frame)
+                        writer.add_audio(sound)
                     if wav is not None:
-                        wav.write(frame)
-                    if video is None:
-                        reached_s = max(reached_s, audio_next_pts / frame.sample_rate)
+                        wav.write(sound)
+                    reached_s = max(reached_s, audio_next_pts / sound.sample_rate)
     return reached_s
 
 

@@ -34,7 +34,7 @@ from av.video.stream import VideoStream
 from rushes_config import MediaLimits
 
 from rushes_media.errors import MediaRejected
-from rushes_media.sniff import SNIFF_BYTES, sniff
+from rushes_media.sniff import ISO_BOX_TYPES, SNIFF_BYTES, sniff
 
 # FFmpeg demuxer names accepted for footage. Camera originals and sound recorders: QuickTime/MP4
 # family (incl. M4A and 3GP), Matroska/WebM, AVI, MXF (broadcast cameras), MPEG-TS (AVCHD .mts) and
@@ -75,8 +75,11 @@ _PICTURE_SIZE_INVALID: Final = re.compile(r"Picture size (\d+)x(\d+) is invalid"
 
 # PyAV discards FFmpeg's log unless a level is set; at ERROR the messages reach our captures (and
 # enrich PyAV's exception texts) without flooding the application log with warnings.
+# Repeat suppression is off because PyAV flushes "(repeated N more times)" into whichever capture is
+# active when the next message arrives: one file's errors would leak into another file's verdict.
 if av.logging.get_level() is None:
     av.logging.set_level(av.logging.ERROR)
+av.logging.set_skip_repeated(False)
 
 
 @dataclass
@@ -90,6 +93,7 @@ class OpenedMedia:
     video: VideoStream | None  # the main picture stream; None for audio-only files
     audio: list[av.audio.stream.AudioStream] = field(default_factory=list)
     deadline: float = 0.0  # time.monotonic() after which the job must stop
+    position_s: float = 0.0  # presentation time of the last packet read, for error messages
 
     def check_deadline(self, code: str = "job_timeout") -> None:
         if time.monotonic() > self.deadline:
@@ -123,7 +127,9 @@ def _open_options(limits: MediaLimits) -> tuple[dict[str, str], dict[str, str]]:
     container_options = {
         "format_whitelist": ",".join(sorted(ALLOWED_FORMATS)),
         "protocol_whitelist": "none",
-        "max_streams": str(limits.max_streams),
+        # One more than allowed: some demuxers silently drop streams past max_streams, and the
+        # extra one is what lets _check_header see (and name) the excess.
+        "max_streams": str(limits.max_streams + 1),
         "probesize": str(PROBE_SIZE_BYTES),
         "analyzeduration": str(ANALYZE_DURATION_US),
         "enable_drefs": "0",  # QuickTime: never follow data references to other files
@@ -150,8 +156,6 @@ def _rejection_from_open_error(
             )
         if "max_streams" in message:
             return MediaRejected("too_many_streams", f"file declares more streams than the limit: {message}")
-        if "moov atom not found" in message:
-            return MediaRejected("truncated", "QuickTime/MP4 index (moov) is missing: the file is cut short")
     if isinstance(exc, av.error.ExitError | av.error.TimeoutError):
         return MediaRejected("probe_timeout", f"reading the header of {path.name} took too long")
     if isinstance(exc, av.error.EOFError):
@@ -159,7 +163,9 @@ def _rejection_from_open_error(
     if isinstance(exc, PermissionError):
         return MediaRejected("playlist_or_reference", f"{path.name} refers to other files or URLs")
     if isinstance(exc, av.error.InvalidDataError | av.error.DemuxerNotFoundError):
-        if head[4:8] == b"ftyp":
+        if head[4:8] in ISO_BOX_TYPES:
+            # It starts like a real QuickTime/MP4 file (random bytes named .mp4 do not): a cut file
+            # whose index (moov, written last by most cameras) never made it.
             return MediaRejected("truncated", f"{path.name} is an MP4/QuickTime file that is cut short")
         return MediaRejected("not_media", f"no supported audio/video format recognised in {path.name}")
     detail = messages[-1][1] if messages else str(exc)
@@ -200,11 +206,9 @@ def _select_video(container: InputContainer, path: Path) -> VideoStream | None:
     pictures = [s for s in container.streams.video if _is_picture_stream(s)]
     decodable = [s for s in pictures if s.codec_context is not None]
     if pictures and not decodable:
-        codec = pictures[0].codec_context.name if pictures[0].codec_context else None
-        tag = pictures[0].codec_tag or "?"
         raise MediaRejected(
             "unsupported_codec",
-            f"no decoder for the video stream of {path.name} (codec {codec or 'unknown'}, tag {tag!r})",
+            f"no decoder for the video stream of {path.name} (its codec is unknown to this build)",
         )
     if not decodable:
         return None
@@ -239,7 +243,8 @@ def _check_header(opened: OpenedMedia, limits: MediaLimits) -> None:
         )
     if len(container.streams) > limits.max_streams:
         raise MediaRejected(
-            "too_many_streams", f"{len(container.streams)} streams; the limit is {limits.max_streams}"
+            "too_many_streams",
+            f"at least {len(container.streams)} streams; the limit is {limits.max_streams}",
         )
     metadata_bytes = _metadata_bytes(container)
     if metadata_bytes > limits.max_metadata_bytes:

@@ -57,7 +57,7 @@ _SIGNATURES: Final[tuple[tuple[bytes, int, str, str], ...]] = (
     (b"Rar!\x1a\x07", 0, "not_media", "a RAR archive"),
 )
 # QuickTime/ISO files start with a box size, which may spell anything: these box types prove it.
-_ISO_BOX_TYPES: Final = frozenset({b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"})
+ISO_BOX_TYPES: Final = frozenset({b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"})
 _BOMS: Final[tuple[tuple[bytes, str], ...]] = (
     (b"\xef\xbb\xbf", "utf-8"),
     (b"\xff\xfe", "utf-16-le"),
@@ -100,7 +100,7 @@ def sniff(head: bytes) -> None:
                 "playlist_or_reference", "file is text naming other files or URLs (playlist or script)"
             )
         raise MediaRejected("not_media", "file is plain text, not audio or video")
-    if head[4:8] in _ISO_BOX_TYPES:
+    if head[4:8] in ISO_BOX_TYPES:
         return
     for signature, offset, code, what in _SIGNATURES:
         if head[offset : offset + len(signature)] == signature:

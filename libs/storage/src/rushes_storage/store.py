@@ -1,126 +1,235 @@
-"""ObjectStore: the S3 API through the minio SDK (MinIO in production, SeaweedFS locally).
+"""ObjectStore: the S3 bucket every service shares, through the minio SDK, with checksums everywhere.
 
-Synchronous by design (the SDK is); async callers use asyncio.to_thread. A dead store fails in
-seconds: bounded connect/read timeouts and a short retry policy instead of urllib3's defaults.
+Every object written here carries its SHA-256 as user metadata (x-amz-meta-sha256), and every read
+verifies size and SHA-256 before handing bytes out, so a torn upload, a replaced object or a bad
+disk never turns into a wrong proxy or transcript. Network failures map to StorageUnavailable
+within seconds: bounded urllib3 retries and short connect timeouts, never minutes of backoff.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
-import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, BinaryIO, Final, TypeVar
 
 import certifi
 import urllib3
 from minio import Minio
 from minio.deleteobjects import DeleteObject
-from minio.error import S3Error
+from minio.error import InvalidResponseError, S3Error, ServerError
 from rushes_config import S3Settings
-from rushes_metrics import time_dependency_call
 
-from rushes_storage.errors import ChecksumMismatch, ObjectNotFound, ObjectTooLarge, StorageUnavailable
-from rushes_storage.keys import check_key
+from rushes_storage.errors import (
+    ChecksumMismatch,
+    ObjectNotFound,
+    ObjectTooLarge,
+    StorageUnavailable,
+)
+from rushes_storage.keys import check_key, check_prefix
 
-log = logging.getLogger(__name__)
+try:  # rushes_metrics is optional for tools that only move files around
+    from rushes_metrics import init_dependency_labels, time_dependency_call
+except ImportError:  # pragma: no cover - exercised only without rushes_metrics installed
+    init_dependency_labels = None  # type: ignore[assignment]
+    time_dependency_call = None  # type: ignore[assignment]
+
 T = TypeVar("T")
-CHUNK = 1024 * 1024
-SHA256_META = "sha256"
-_NOT_FOUND = {"NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound"}
+
+SHA256_METADATA: Final = "sha256"  # sent as x-amz-meta-sha256
+DEPENDENCY: Final = "s3"
+OPERATIONS: Final = ("ensure_bucket", "put", "get", "stat", "delete", "list", "presign", "ping")
+CONNECT_TIMEOUT_S: Final = 2.0
+READ_TIMEOUT_S: Final = 60.0  # a part upload's response may wait for the server to persist 16 MiB+
+RETRIES: Final = 2  # attempts after the first, for connection errors and 5xx answers
+DOWNLOAD_CHUNK: Final = 1024 * 1024
+# S3 error codes that mean the store (or its configuration) is at fault, not the caller.
+_CREDENTIAL_CODES: Final = frozenset({"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
+_UNAVAILABLE_CODES: Final = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "XMinioServerNotInitialized"}
+)
 
 
 @dataclass(frozen=True)
 class StoredObject:
     key: str
     size: int
-    etag: str = ""
-    sha256: str = ""
-    content_type: str = ""
+    etag: str
+    sha256: str  # hex; "" when the object was not written by ObjectStore and was not read fully
+    content_type: str
 
 
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _http_client(timeout_s: float) -> urllib3.PoolManager:
+def _http_client(read_timeout_s: float) -> urllib3.PoolManager:
+    retry = urllib3.Retry(
+        total=RETRIES,
+        connect=RETRIES,
+        read=1,
+        backoff_factor=0.2,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=None,  # S3 PUT/POST of a part are idempotent: retry them too
+        raise_on_status=False,  # let minio read the final 5xx body and raise ServerError
+    )
     return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=min(3.0, timeout_s), read=timeout_s),
-        maxsize=10,
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=read_timeout_s),
+        retries=retry,
+        maxsize=16,
+        block=False,
+        # The same TLS verification minio's own client would set up (used when settings.secure).
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
-        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
     )
 
 
+class _HashingReader(io.RawIOBase):
+    """Feeds minio the file while hashing it; refuses to deliver the last byte of a wrong file.
+
+    Raising before the upload completes makes minio abort the multipart upload, so a file that
+    changed on disk between hashing and uploading never becomes an object.
+    """
+
+    def __init__(self, handle: BinaryIO, size: int, expected_sha256: str) -> None:
+        self.handle, self.size, self.expected = handle, size, expected_sha256
+        self.digest = hashlib.sha256()
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.handle.read(n if n is not None and n >= 0 else self.size - self.consumed)
+        self.consumed += len(data)
+        self.digest.update(data)
+        if self.consumed > self.size:
+            raise ChecksumMismatch(f"file grew while uploading: more than {self.size} bytes")
+        if self.consumed == self.size and self.digest.hexdigest() != self.expected:
+            raise ChecksumMismatch(
+                f"file changed while uploading: sha256 {self.digest.hexdigest()} != {self.expected}"
+            )
+        return data
+
+
+def sha256_file(path: Path, chunk: int = DOWNLOAD_CHUNK) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _metadata_value(metadata: Any, name: str) -> str:
+    """minio returns response headers; user metadata arrives as x-amz-meta-<name>."""
+    if metadata is None:
+        return ""
+    wanted = f"x-amz-meta-{name}".lower()
+    for key, value in metadata.items():
+        if key.lower() == wanted:
+            return str(value)
+    return ""
+
+
 class ObjectStore:
-    def __init__(self, settings: S3Settings, *, timeout_s: float = 60.0) -> None:
+    """One bucket on an S3-compatible store. Thread-safe; every method is synchronous."""
+
+    def __init__(self, settings: S3Settings, *, timeout_s: float = READ_TIMEOUT_S) -> None:
         self.settings = settings
         self.bucket = settings.bucket
-        self._client = Minio(
+        self.endpoint = settings.endpoint
+        self.client = Minio(
             settings.endpoint,
             access_key=settings.access_key,
             secret_key=settings.secret_key.get_secret_value(),
             secure=settings.secure,
-            region=settings.region,
+            # A fixed region spares a GetBucketLocation round trip and lets URLs be presigned offline.
+            region=settings.region or "us-east-1",
             http_client=_http_client(timeout_s),
         )
+        if init_dependency_labels is not None:
+            init_dependency_labels(DEPENDENCY, OPERATIONS)
 
-    # -- error mapping -------------------------------------------------------------------------
-    def _call(self, operation: str, fn: Callable[[], T], key: str = "") -> T:
-        with self._errors(operation, key), time_dependency_call("s3", operation):
-            return fn()
+    # -- plumbing --------------------------------------------------------------------------
 
     @contextmanager
-    def _errors(self, operation: str, key: str = "") -> Iterator[None]:
-        try:
+    def _observed(self, operation: str) -> Iterator[None]:
+        if time_dependency_call is None:
             yield
-        except S3Error as exc:
-            if exc.code in _NOT_FOUND:
-                raise ObjectNotFound(key or exc.object_name or "") from None
-            if exc.code in {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
-                raise StorageUnavailable(f"{operation}: credentials refused by the store ({exc.code})") from None
-            raise StorageUnavailable(f"{operation} {key}: {exc.code}: {exc.message}") from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-                raise
-            reason = getattr(exc, "reason", None) or exc
-            raise StorageUnavailable(
-                f"{operation}: object store at {self.settings.endpoint} unreachable ({type(reason).__name__})"
-            ) from None
+            return
+        with time_dependency_call(DEPENDENCY, operation):
+            yield
 
-    # -- buckets -------------------------------------------------------------------------------
+    def _call(self, operation: str, key: str, fn: Callable[[], T]) -> T:
+        """Run one SDK call, translating failures into this module's exceptions."""
+        with self._observed(operation):
+            try:
+                return fn()
+            except S3Error as exc:
+                raise self._translate_s3_error(operation, key, exc) from exc
+            except (ServerError, InvalidResponseError) as exc:
+                raise StorageUnavailable(
+                    f"object store at {self.endpoint} failed during {operation} of {key!r}: {exc}"
+                ) from exc
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+                    raise  # a local file problem, not the store's
+                reason = getattr(exc, "reason", None) or exc
+                raise StorageUnavailable(
+                    f"object store at {self.endpoint} is unreachable ({operation} {key!r}): {reason}"
+                ) from exc
+
+    def _translate_s3_error(self, operation: str, key: str, exc: S3Error) -> Exception:
+        if exc.code in {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}:
+            return ObjectNotFound(f"no object {key!r} in bucket {self.bucket!r}")
+        if exc.code == "NoSuchBucket":
+            return StorageUnavailable(
+                f"bucket {self.bucket!r} does not exist at {self.endpoint} (run ensure_bucket first)"
+            )
+        if exc.code == "PreconditionFailed":
+            return ChecksumMismatch(f"object {key!r} was replaced while it was being read")
+        if exc.code in _CREDENTIAL_CODES:
+            return StorageUnavailable(
+                f"object store at {self.endpoint} refused the credentials during {operation} ({exc.code})"
+            )
+        if exc.code in _UNAVAILABLE_CODES:
+            return StorageUnavailable(
+                f"object store refused {operation} of {key!r}: {exc.code}: {exc.message}"
+            )
+        return StorageUnavailable(
+            f"object store error during {operation} of {key!r}: {exc.code}: {exc.message}"
+        )
+
+    # -- buckets and health ----------------------------------------------------------------
+
     def ensure_bucket(self) -> None:
-        """Create the bucket unless it exists (safe to call from every replica at start)."""
+        """Create the bucket if it does not exist. Idempotent and safe to race with other replicas."""
 
-        def ensure() -> None:
-            if not self._client.bucket_exists(self.bucket):
-                try:
-                    self._client.make_bucket(self.bucket)
-                except S3Error as exc:
-                    if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
-                        raise
+        def create() -> None:
+            if self.client.bucket_exists(self.bucket):
+                return
+            try:
+                self.client.make_bucket(self.bucket)
+            except S3Error as exc:
+                if exc.code not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise
 
-        self._call("ensure_bucket", ensure)
+        self._call("ensure_bucket", self.bucket, create)
 
     def ping(self) -> bool:
+        """True when the store answers with valid credentials (for health checks); never raises."""
         try:
-            self._call("ping", lambda: self._client.bucket_exists(self.bucket))
-        except (StorageUnavailable, ObjectNotFound):
+            self._call("ping", self.bucket, lambda: self.client.bucket_exists(self.bucket))
+        except StorageUnavailable:
             return False
         return True
 
-    # -- writes --------------------------------------------------------------------------------
+    # -- writing ---------------------------------------------------------------------------
+
     def put_file(
         self,
         key: str,
@@ -130,144 +239,215 @@ class ObjectStore:
         metadata: dict[str, str] | None = None,
         sha256: str | None = None,
     ) -> StoredObject:
-        """Streaming (multipart above the part size) upload; the SHA-256 is stored as metadata."""
+        """Upload `path` to `key`, streaming in parts of settings.part_size_bytes.
+
+        The SHA-256 (given by a caller who already hashed the file, else computed first) is stored
+        as x-amz-meta-sha256 and checked again over the bytes actually sent: if the file changes
+        mid-upload the multipart upload is aborted and ChecksumMismatch raised.
+        """
         check_key(key)
-        digest = sha256 or _sha256_file(path)
+        path = Path(path)
         size = path.stat().st_size
-        meta = {**(metadata or {}), SHA256_META: digest}
-        with path.open("rb") as fh:
+        expected = (sha256 or sha256_file(path)).lower()
+        user_metadata = {**(metadata or {}), SHA256_METADATA: expected}
+        with path.open("rb") as handle:
+            reader = _HashingReader(handle, size, expected)
             result = self._call(
                 "put",
-                lambda: self._client.put_object(
+                key,
+                lambda: self.client.put_object(
                     self.bucket,
                     key,
-                    fh,
-                    size,
+                    reader,  # type: ignore[arg-type]
+                    length=size,
                     content_type=content_type,
-                    metadata=meta,  # type: ignore[arg-type]
+                    metadata=user_metadata,  # type: ignore[arg-type]
                     part_size=self.settings.part_size_bytes,
-                    num_parallel_uploads=1,
                 ),
-                key,
             )
-        return StoredObject(key=key, size=size, etag=result.etag or "", sha256=digest, content_type=content_type)
+        return StoredObject(key, size, (result.etag or "").strip('"'), expected, content_type)
 
     def put_bytes(
-        self, key: str, data: bytes, *, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        data: bytes,
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
     ) -> StoredObject:
+        """Upload `data` (small objects: reports, subtitles, LUTs) with its SHA-256 in metadata."""
         check_key(key)
         digest = hashlib.sha256(data).hexdigest()
+        user_metadata = {**(metadata or {}), SHA256_METADATA: digest}
         result = self._call(
             "put",
-            lambda: self._client.put_object(
-                self.bucket, key, io.BytesIO(data), len(data), content_type=content_type,
-                metadata={SHA256_META: digest},  # type: ignore[arg-type]
-            ),
             key,
-        )  # fmt: skip
-        return StoredObject(key=key, size=len(data), etag=result.etag or "", sha256=digest, content_type=content_type)
+            lambda: self.client.put_object(
+                self.bucket,
+                key,
+                io.BytesIO(data),
+                length=len(data),
+                content_type=content_type,
+                metadata=user_metadata,  # type: ignore[arg-type]
+                part_size=self.settings.part_size_bytes,
+            ),
+        )
+        return StoredObject(key, len(data), (result.etag or "").strip('"'), digest, content_type)
 
-    # -- reads ---------------------------------------------------------------------------------
+    # -- reading ---------------------------------------------------------------------------
+
     def stat(self, key: str) -> StoredObject | None:
+        """The object's size, ETag, recorded SHA-256 and content type; None when there is none."""
         check_key(key)
         try:
-            info = self._call("stat", lambda: self._client.stat_object(self.bucket, key), key)
+            info = self._call("stat", key, lambda: self.client.stat_object(self.bucket, key))
         except ObjectNotFound:
             return None
-        meta = {k.lower(): v for k, v in (info.metadata or {}).items()}
         return StoredObject(
             key=key,
             size=int(info.size or 0),
-            etag=info.etag or "",
-            sha256=meta.get(f"x-amz-meta-{SHA256_META}", ""),
+            etag=(info.etag or "").strip('"'),
+            sha256=_metadata_value(info.metadata, SHA256_METADATA).lower(),
             content_type=info.content_type or "",
         )
 
-    def get_file(self, key: str, path: Path, *, max_bytes: int | None = None) -> StoredObject:
-        """Download to `path` (via a temp file, renamed at the end) and verify size and SHA-256."""
+    def _require(self, key: str, max_bytes: int | None) -> StoredObject:
         info = self.stat(key)
         if info is None:
-            raise ObjectNotFound(key)
+            raise ObjectNotFound(f"no object {key!r} in bucket {self.bucket!r}")
         if max_bytes is not None and info.size > max_bytes:
-            raise ObjectTooLarge(f"{key} is {info.size} bytes, more than the {max_bytes} byte limit")
-        digest = hashlib.sha256()
-        received = 0
-        fd, tmp_name = tempfile.mkstemp(prefix=".part-", dir=path.parent)
-        try:
-            with open(fd, "wb") as out, self._errors("get", key), time_dependency_call("s3", "get"):
-                response = self._client.get_object(self.bucket, key)
-                try:
-                    for chunk in response.stream(CHUNK):
-                        received += len(chunk)
-                        if max_bytes is not None and received > max_bytes:
-                            raise ObjectTooLarge(f"{key} grew past the {max_bytes} byte limit while reading")
-                        digest.update(chunk)
-                        out.write(chunk)
-                finally:
-                    response.close()
-                    response.release_conn()
-            self._verify(info, received, digest.hexdigest())
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+            raise ObjectTooLarge(f"object {key!r} is {info.size} bytes; the limit is {max_bytes}")
         return info
 
+    def _stream(self, info: StoredObject, max_bytes: int | None) -> Iterator[bytes]:
+        """Chunks of the exact object version `info` describes (If-Match on its ETag)."""
+        headers: dict[str, str | list[str] | tuple[str]] | None = (
+            {"If-Match": f'"{info.etag}"'} if info.etag else None
+        )
+        response = self._call(
+            "get", info.key, lambda: self.client.get_object(self.bucket, info.key, request_headers=headers)
+        )
+        received = 0
+        try:
+            while True:
+                chunk = self._call("get", info.key, lambda: response.read(DOWNLOAD_CHUNK))
+                if not chunk:
+                    break
+                received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise ObjectTooLarge(
+                        f"object {info.key!r} grew past the {max_bytes} byte limit while reading"
+                    )
+                if received > info.size:
+                    raise ChecksumMismatch(f"object {info.key!r} sent more than its {info.size} bytes")
+                yield chunk
+        finally:
+            response.close()
+            response.release_conn()
+
+    @staticmethod
+    def _verify(info: StoredObject, size: int, digest: str) -> None:
+        if size != info.size:
+            raise ChecksumMismatch(f"object {info.key!r}: received {size} bytes, expected {info.size}")
+        if info.sha256 and digest != info.sha256:
+            raise ChecksumMismatch(
+                f"object {info.key!r}: sha256 {digest} does not match recorded {info.sha256}"
+            )
+
+    def get_file(self, key: str, path: Path, *, max_bytes: int | None = None) -> StoredObject:
+        """Download `key` to `path` (via a temporary file renamed into place), verifying size and SHA-256.
+
+        Raises ObjectNotFound, ObjectTooLarge (checked before any byte is fetched), ChecksumMismatch
+        (nothing is left at `path`), or StorageUnavailable.
+        """
+        check_key(key)
+        path = Path(path)
+        info = self._require(key, max_bytes)
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        temp_path = Path(temp_name)
+        try:
+            digest, size = hashlib.sha256(), 0
+            with os.fdopen(handle, "wb") as out:
+                for chunk in self._stream(info, max_bytes):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            self._verify(info, size, digest.hexdigest())
+            os.chmod(temp_path, 0o644)
+            os.replace(temp_path, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp_path.unlink()
+            raise
+        return StoredObject(key, size, info.etag, digest.hexdigest(), info.content_type)
+
     def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
-        info = self.stat(key)
-        if info is None:
-            raise ObjectNotFound(key)
-        if max_bytes is not None and info.size > max_bytes:
-            raise ObjectTooLarge(f"{key} is {info.size} bytes, more than the {max_bytes} byte limit")
-        with self._errors("get", key), time_dependency_call("s3", "get"):
-            response = self._client.get_object(self.bucket, key)
-            try:
-                data = response.read()
-            finally:
-                response.close()
-                response.release_conn()
+        """The object's bytes, verified like get_file. Use max_bytes: this holds it all in memory."""
+        check_key(key)
+        info = self._require(key, max_bytes)
+        data = b"".join(self._stream(info, max_bytes))
         self._verify(info, len(data), hashlib.sha256(data).hexdigest())
         return data
 
-    @staticmethod
-    def _verify(info: StoredObject, size: int, sha256: str) -> None:
-        if size != info.size:
-            raise ChecksumMismatch(f"{info.key}: read {size} bytes, the store announced {info.size}")
-        if info.sha256 and info.sha256 != sha256:
-            raise ChecksumMismatch(f"{info.key}: SHA-256 of the bytes read differs from the stored checksum")
+    # -- listing and deleting --------------------------------------------------------------
 
     def list_keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (recursive), sorted. An empty prefix lists the bucket."""
+        if prefix:
+            check_prefix(prefix)
         return self._call(
             "list",
+            prefix,
             lambda: sorted(
-                o.object_name for o in self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
-                if o.object_name
+                obj.object_name
+                for obj in self.client.list_objects(self.bucket, prefix=prefix or None, recursive=True)
+                if obj.object_name is not None
             ),
-        )  # fmt: skip
+        )
 
-    # -- deletes -------------------------------------------------------------------------------
     def delete(self, keys: Iterable[str]) -> None:
-        targets = [DeleteObject(check_key(k)) for k in keys]
-        if not targets:
-            return
+        """Delete `keys` (absent keys are not an error). Raises StorageUnavailable if any deletion failed."""
+        batch = [check_key(k) for k in keys]
+        for start in range(0, len(batch), 1000):  # S3 DeleteObjects takes at most 1000 keys
+            chunk = batch[start : start + 1000]
 
-        def remove() -> None:
-            errors = list(self._client.remove_objects(self.bucket, targets))
-            if errors:
-                raise StorageUnavailable(f"could not delete {len(errors)} objects: {errors[0]}")
+            def remove(chunk: list[str] = chunk) -> list[Any]:
+                errors = self.client.remove_objects(self.bucket, [DeleteObject(k) for k in chunk])
+                return [e for e in errors if e.code not in {"NoSuchKey", "NoSuchObject"}]
 
-        self._call("delete", remove)
+            failures = self._call("delete", chunk[0], remove)
+            if failures:
+                first = failures[0]
+                raise StorageUnavailable(
+                    f"could not delete {len(failures)} object(s), e.g. {first.name!r}: {first.code}"
+                )
 
     def delete_prefix(self, prefix: str) -> int:
-        if not prefix or not prefix.endswith("/"):
-            raise ValueError("delete_prefix needs a folder-like prefix ending in '/'")
+        """Delete every object under `prefix` (which must end with '/'); return how many there were."""
+        check_prefix(prefix)
         keys = self.list_keys(prefix)
         self.delete(keys)
         return len(keys)
 
-    # -- sharing -------------------------------------------------------------------------------
     def presigned_get_url(self, key: str, expires_s: int | None = None) -> str:
-        """A short-lived URL (settings.presign_expiry_s by default) for players and reviewers."""
+        """A short-lived GET URL (default settings.presign_expiry_s) for players and editors' tools."""
         check_key(key)
-        expiry = timedelta(seconds=expires_s or self.settings.presign_expiry_s)
-        return self._call("presign", lambda: self._client.presigned_get_object(self.bucket, key, expires=expiry), key)
+        expiry = self.settings.presign_expiry_s if expires_s is None else expires_s
+        if not 1 <= expiry <= 7 * 86400:
+            raise ValueError(f"presigned URL expiry must be 1 s to 7 days, got {expiry} s")
+        return self._call(
+            "presign",
+            key,
+            lambda: self.client.presigned_get_object(self.bucket, key, expires=timedelta(seconds=expiry)),
+        )
+
+
+def wait_until_available(store: ObjectStore, timeout_s: float = 30.0, interval_s: float = 0.5) -> None:
+    """Block until `store.ping()` succeeds (service start-up); raise StorageUnavailable after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while not store.ping():
+        if time.monotonic() >= deadline:
+            raise StorageUnavailable(
+                f"object store at {store.endpoint} not reachable after {timeout_s:.0f} s"
+            )
+        time.sleep(interval_s)

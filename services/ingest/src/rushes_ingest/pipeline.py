@@ -18,7 +18,7 @@ from pathlib import Path
 from google.protobuf import json_format
 from rushes.asset.v1 import asset_pb2
 from rushes_config import MediaLimits
-from rushes_media import MediaRejected, extract_audio_wav, make_poster, make_proxy, probe
+from rushes_media import MediaRejected, extract_audio_wav, make_poster, make_proxy_and_wav, probe
 from rushes_storage import ObjectStore, asset_key
 
 log = logging.getLogger(__name__)
@@ -157,17 +157,22 @@ class IngestPipeline:
         self, path: Path, tmp: Path, technical: asset_pb2.Technical, step: Callable[[str], None]
     ) -> dict[str, tuple[Path, str, str]]:
         derived: dict[str, tuple[Path, str, str]] = {}
+        wav = tmp / "audio.wav"
         if technical.has_video:
             step("proxy")
-            make_proxy(path, tmp / "proxy.mp4", max_height=720, limits=self.limits)
+            # One decode pass makes both the proxy and the ASR audio (the costly part of ingest).
+            has_audio = make_proxy_and_wav(
+                path, tmp / "proxy.mp4", wav, max_height=720, sample_rate=16000, limits=self.limits
+            )
             derived["proxy"] = (tmp / "proxy.mp4", "proxy.mp4", "video/mp4")
             step("poster")
             make_poster(path, tmp / "poster.jpg", limits=self.limits)
             derived["poster"] = (tmp / "poster.jpg", "poster.jpg", "image/jpeg")
-        if technical.audio:
+        else:
             step("audio")
-            if extract_audio_wav(path, tmp / "audio.wav", sample_rate=16000, limits=self.limits):
-                derived["audio"] = (tmp / "audio.wav", "audio_16k_mono.wav", "audio/wav")
+            has_audio = extract_audio_wav(path, wav, sample_rate=16000, limits=self.limits)
+        if has_audio:
+            derived["audio"] = (wav, "audio_16k_mono.wav", "audio/wav")
         return derived
 
     def finalize(self, outcome: IngestOutcome) -> None:

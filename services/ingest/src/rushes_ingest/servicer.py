@@ -75,6 +75,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                 spooled = spool.finish(declared_size=header.size_bytes, declared_sha256=header.sha256)
             except UploadError as exc:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+                raise  # abort raises; this keeps type checkers informed
             request = IngestRequest(
                 path=spooled.path,
                 filename=header.filename,

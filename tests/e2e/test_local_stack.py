@@ -1,0 +1,140 @@
+"""The README's promise, end to end: `rushes up`, `ingest --wait --json`, `show --json`,
+`status --json`, a second `up`, a crashed service coming back with its work, `down`.
+
+Everything runs through the real CLI in subprocesses against the real local stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rushes_testing.media import make_clip
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+RUSHES = [sys.executable, "-m", "rushes_cli.main"]
+
+
+def rushes(
+    state_dir: Path, *args: str, timeout: float = 300, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUSHES_")}
+    result = subprocess.run(
+        [*RUSHES, "--state-dir", str(state_dir), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"rushes {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("stack") / ".rushes"
+    try:
+        rushes(state_dir, "up", timeout=240)
+        yield state_dir
+    finally:
+        rushes(state_dir, "down", timeout=120, check=False)
+
+
+def test_status_reports_every_component_healthy(stack: Path) -> None:
+    report = json.loads(rushes(stack, "status", "--json").stdout)
+    components = report["components"]
+    assert {"nats", "s3", "postgres", "triton", "ingest", "library"} <= set(components)
+    for name, comp in components.items():
+        assert comp["health"] == "ok", (name, comp)
+        assert isinstance(comp["pid"], int) and comp["address"]
+        assert "metrics" in comp
+    assert components["triton"]["models"] and all(
+        s == "ready" for s in components["triton"]["models"].values()
+    )
+    assert components["ingest"]["metrics"].startswith("http://127.0.0.1:")
+
+
+def test_ingest_wait_json_and_show_follow_the_contract(stack: Path, tmp_path: Path) -> None:
+    clip = make_clip(tmp_path / "A003_C007.mp4", seconds=2, width=640, height=360, seed=11)
+    result = rushes(stack, "ingest", "--project", "e2e", "--wait", "--json", str(clip), timeout=300)
+    records = json.loads(result.stdout)
+    assert len(records) == 1
+    record = records[0]
+    assert record["status"] == "complete"
+    assert record["project"] == "e2e"
+    assert record["source"]["filename"] == "A003_C007.mp4"
+    assert record["technical"]["width"] == 640 and record["technical"]["height"] == 360
+    assert record["stages"]["ingest"]["status"] == "complete"
+    assert {"original", "proxy", "poster", "audio"} <= set(record["objects"])
+    assert any(a["event_type"] == "rushes.v1.asset.ingested" for a in record["audit"])
+
+    shown = json.loads(rushes(stack, "show", record["asset_id"][:10], "--json").stdout)
+    assert shown["asset_id"] == record["asset_id"]
+    assert shown["technical"] == record["technical"]
+    text = rushes(stack, "show", record["asset_id"]).stdout
+    assert "640x360" in text and "complete" in text
+
+
+def test_bad_file_gets_one_line_and_a_rejection_record(stack: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "holiday.mp4"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 2000)
+    result = rushes(stack, "ingest", "--wait", "--json", str(bad), check=False, timeout=120)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "rejected" in lines[0] and "holiday.mp4" in lines[0]
+    record = json.loads(result.stdout)[0]
+    assert record["status"] == "rejected"
+    assert record["objects"] == {}
+
+
+def test_missing_asset_and_missing_file_are_one_line_errors(stack: Path) -> None:
+    missing = rushes(stack, "show", "ffffffffffffffff", check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr
+    assert len(missing.stderr.strip().splitlines()) == 1
+    nofile = rushes(stack, "ingest", "/nonexistent/clip.mov", check=False)
+    assert nofile.returncode == 1 and "no such file" in nofile.stderr
+
+
+def test_second_up_restarts_a_dead_service_and_its_work_is_delivered(stack: Path, tmp_path: Path) -> None:
+    before = json.loads(rushes(stack, "status", "--json").stdout)["components"]
+    os.kill(before["library"]["pid"], signal.SIGKILL)
+    dead = json.loads(rushes(stack, "status", "--json", check=False).stdout)["components"]
+    assert dead["library"]["health"] == "down"
+    # Work published while the catalog is down waits in JetStream for it.
+    clip = make_clip(tmp_path / "while_down.mp4", seconds=1, seed=12)
+    asset_id = rushes(stack, "ingest", str(clip)).stdout.split()[0]
+    rushes(stack, "up", timeout=240)
+    after = json.loads(rushes(stack, "status", "--json").stdout)["components"]
+    assert after["library"]["health"] == "ok" and after["library"]["pid"] != before["library"]["pid"]
+    for name in ("nats", "s3", "postgres", "ingest"):
+        assert after[name]["pid"] == before[name]["pid"], name
+    deadline = time.monotonic() + 60
+    while True:
+        shown = rushes(stack, "show", asset_id, "--json", check=False)
+        if shown.returncode == 0 and json.loads(shown.stdout)["status"] == "complete":
+            break
+        assert time.monotonic() < deadline, shown.stderr
+        time.sleep(0.5)
+
+
+def test_events_tail_shows_the_stream(stack: Path) -> None:
+    result = rushes(stack, "events", "tail", "--all", "--json", "--limit", "1", timeout=60)
+    event = json.loads(result.stdout.splitlines()[0])
+    assert event["subject"].startswith("rushes.v1.")
+    assert event["event"]["envelope"]["asset_id"]
+
+
+def test_no_stack_is_a_clear_error(tmp_path: Path) -> None:
+    result = rushes(tmp_path / "nothing-here", "show", "0123456789abcdef", check=False)
+    assert result.returncode == 3
+    assert "rushes up" in result.stderr
