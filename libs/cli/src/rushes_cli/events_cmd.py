@@ -36,13 +36,16 @@ async def tail(settings: RushesSettings, *, as_json: bool, from_start: bool, lim
     try:
         policy = DeliverPolicy.ALL if from_start else DeliverPolicy.NEW
         sub = await bus.js.subscribe("rushes.v1.>", ordered_consumer=True, deliver_policy=policy)
-        while limit is None or seen < limit:
-            try:
-                msg = await sub.next_msg(timeout=3600)
-            except TimeoutError:
-                continue
-            print(_line(msg.subject, msg.data, as_json), flush=True)
-            seen += 1
+        try:
+            while limit is None or seen < limit:
+                try:
+                    msg = await sub.next_msg(timeout=3600)
+                except TimeoutError:
+                    continue
+                print(_line(msg.subject, msg.data, as_json), flush=True)
+                seen += 1
+        finally:
+            await sub.unsubscribe()
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass
     finally:

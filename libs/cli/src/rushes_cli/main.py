@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,6 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Libraries log their retries as warnings; the CLI speaks for itself in one line per failure.
+    logging.basicConfig(level=logging.ERROR, format="rushes: %(name)s: %(message)s")
     try:
         return _dispatch(args)
     except CliError as exc:
