@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 import psycopg
 import pytest
+import rushes_library
 from google.protobuf.json_format import MessageToDict
 from library_test_events import at, dead_letter, ingested, rejected, stage_failed, stage_started
 from rushes_library.asset_proto import asset_to_proto
@@ -16,6 +18,11 @@ from rushes_library.migrate import MigrationError, apply_migrations
 from rushes_library.projection import InvalidEvent
 
 pytestmark = pytest.mark.integration
+
+# Every migration shipped in the package, in order ("0001", "0002", ...).
+MIGRATION_VERSIONS = sorted(
+    p.name.split("_")[0] for p in (Path(rushes_library.__file__).parent / "migrations").glob("*.sql")
+)
 
 
 def _new_id() -> str:
@@ -66,13 +73,19 @@ async def test_pipeline_complete_when_every_stage_is_done(catalog: Catalog) -> N
 
     asset_id = _new_id()
     await catalog.record_event("rushes.v1.asset.ingested", ingested(asset_id=asset_id))
-    tagged = events_pb2.StageFailed(
-        envelope=envelope("rushes.v1.asset.tagged", asset_id=asset_id), run=run("tagging", at(6), at(8))
+    tagged = events_pb2.AssetTagged(
+        envelope=envelope("rushes.v1.asset.tagged", asset_id=asset_id),
+        run=run("tagging", at(6), at(8)),
+        preset="documentary",
+        tags_version=1,
+        shots=[{"index": 0, "start_frame": 0, "end_frame": 10, "values": {"shot_type": {"confidence": 0.9}}}],
     )
     await catalog.record_event("rushes.v1.asset.tagged", tagged)
     record = await catalog.get_asset(asset_id)
     assert record.status == "complete"
     assert record.state.stages["tagging"].status == "complete"
+    assert record.state.sections["tag_preset"] == "documentary"
+    assert record.state.sections["shots"][0]["end_frame"] == "10"  # uint64 in proto JSON is a string
     assert record.audit == []  # include_audit defaults to False
 
 
@@ -302,14 +315,14 @@ async def test_migrations_rerun_is_a_no_op(migrated_dsn: str) -> None:
     with psycopg.connect(migrated_dsn) as conn:
         versions = conn.execute("SELECT version FROM schema_migrations").fetchall()
         has_vector = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone()
-    assert versions == [("0001",)]
+    assert versions == [(v,) for v in MIGRATION_VERSIONS]
     assert has_vector is not None
 
 
 async def test_concurrent_first_migrations_take_turns(postgres_server) -> None:  # type: ignore[no-untyped-def]
     dsn = postgres_server.fresh_database(prefix="library_mig")
     results = await asyncio.gather(apply_migrations(dsn), apply_migrations(dsn), apply_migrations(dsn))
-    assert sorted(results) == [[], [], ["0001"]]
+    assert sorted(results) == [[], [], MIGRATION_VERSIONS]
 
 
 async def test_edited_migration_is_refused(postgres_server) -> None:  # type: ignore[no-untyped-def]

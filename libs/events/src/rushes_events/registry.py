@@ -23,6 +23,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     subject_for("asset.rejected"): events_pb2.AssetRejected,
     subject_for("asset.stage_started"): events_pb2.StageStarted,
     subject_for("asset.stage_failed"): events_pb2.StageFailed,
+    subject_for("asset.tagged"): events_pb2.AssetTagged,
     DLQ_PREFIX + ">": events_pb2.DeadLetter,
 }
 

@@ -27,6 +27,7 @@ def asset_to_proto(record: AssetRecord) -> asset_pb2.Asset:
         rejection_reason=state.rejection_reason,
         objects=dict(state.objects),
     )
+    _parse_into(state.sections, asset)
     _parse_into(state.source, asset.source)
     _parse_into(state.technical, asset.technical)
     for name, stage in state.stages.items():

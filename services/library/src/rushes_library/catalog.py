@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from rushes_library import stage_rules  # noqa: F401 - registers the later stages' event rules
 from rushes_library.database import AsyncConn, Database
 from rushes_library.paging import (
     Cursor,
@@ -173,7 +174,8 @@ class Catalog:
 # --- SQL ------------------------------------------------------------------------------------------------
 
 _SELECT_ASSETS = (
-    "SELECT asset_id, project, status, source, technical, objects, rejection_reason, created_at, updated_at"
+    "SELECT asset_id, project, status, source, technical, objects, rejection_reason, sections,"
+    " created_at, updated_at"
     " FROM assets"
 )
 
@@ -186,9 +188,10 @@ RETURNING seq
 """
 
 _UPSERT_ASSET = """
-INSERT INTO assets (asset_id, project, status, source, technical, objects, rejection_reason)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
+INSERT INTO assets (asset_id, project, status, source, technical, objects, rejection_reason, sections)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (asset_id) DO UPDATE SET
+    sections = EXCLUDED.sections,
     project = EXCLUDED.project,
     status = EXCLUDED.status,
     source = EXCLUDED.source,
@@ -252,6 +255,7 @@ async def _save_state(
             Jsonb(pg_safe(dict(after.technical))),
             Jsonb(pg_safe(dict(after.objects))),
             pg_safe(after.rejection_reason),
+            Jsonb(pg_safe(dict(after.sections))),
         ),
     )
     old_stages = before.stages if before else {}
@@ -358,6 +362,7 @@ def _state_from_row(row: dict[str, Any], stages: dict[str, StageState]) -> Asset
         rejected=row["status"] == "rejected",
         rejection_reason=row["rejection_reason"],
         stages=stages,
+        sections=row["sections"],
     )
 
 

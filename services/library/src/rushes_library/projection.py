@@ -363,3 +363,6 @@ register_rule(INGESTED, EventRule(summarize=_summarize_ingested, apply=_apply_in
 register_rule(REJECTED, EventRule(summarize=_summarize_rejected, apply=_apply_rejected))
 register_rule(STAGE_STARTED, EventRule(summarize=_summarize_stage_started, apply=_apply_stage_started))
 register_rule(STAGE_FAILED, EventRule(summarize=_summarize_stage_failed, apply=_apply_stage_failed))
+
+# Public name for the stage rules of later issues (rushes_library.stage_rules).
+finish_stage = _finish

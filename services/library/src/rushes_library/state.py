@@ -50,9 +50,14 @@ class AssetState:
     rejected: bool = False
     rejection_reason: str = ""
     stages: Mapping[str, StageState] = field(default_factory=dict)
+    # Later stages' parts of the asset record, by Asset proto field name ("shots", "values", ...).
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     def with_stage(self, stage: str, state: StageState) -> AssetState:
         return replace(self, stages={**self.stages, stage: state})
+
+    def with_sections(self, **sections: Any) -> AssetState:
+        return replace(self, sections={**self.sections, **sections})
 
 
 def derive_status(state: AssetState, pipeline_stages: Iterable[str]) -> AssetStatusName:
