@@ -47,7 +47,8 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	cd proto && ../$(VENV)/bin/buf lint
 	$(VENV)/bin/mypy libs/config/src libs/events/src libs/storage/src libs/media/src libs/metrics/src \
-		libs/grpc/src libs/inference/src libs/stack/src libs/cli/src services/ingest/src services/library/src
+		libs/grpc/src libs/inference/src libs/stack/src libs/cli/src services/ingest/src services/library/src \
+		services/tagging/src
 
 format: setup
 	$(VENV)/bin/ruff format .

@@ -53,7 +53,7 @@ def stack(tmp_path_factory):
 def test_status_reports_every_component_healthy(stack: Path) -> None:
     report = json.loads(rushes(stack, "status", "--json").stdout)
     components = report["components"]
-    assert {"nats", "s3", "postgres", "triton", "ingest", "library"} <= set(components)
+    assert {"nats", "s3", "postgres", "triton", "ingest", "library", "tagging"} <= set(components)
     for name, comp in components.items():
         assert comp["health"] == "ok", (name, comp)
         assert isinstance(comp["pid"], int) and comp["address"]
@@ -75,6 +75,7 @@ def test_ingest_wait_json_and_show_follow_the_contract(stack: Path, tmp_path: Pa
     assert record["source"]["filename"] == "A003_C007.mp4"
     assert record["technical"]["width"] == 640 and record["technical"]["height"] == 360
     assert record["stages"]["ingest"]["status"] == "complete"
+    assert record["stages"]["tagging"]["status"] == "complete"
     assert {"original", "proxy", "poster", "audio"} <= set(record["objects"])
     assert any(a["event_type"] == "rushes.v1.asset.ingested" for a in record["audit"])
 
@@ -138,3 +139,43 @@ def test_no_stack_is_a_clear_error(tmp_path: Path) -> None:
     result = rushes(tmp_path / "nothing-here", "show", "0123456789abcdef", check=False)
     assert result.returncode == 3
     assert "rushes up" in result.stderr
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "samples"
+
+
+def test_tagging_finds_the_known_cuts_and_logs_every_shot(stack: Path) -> None:
+    truth = json.loads((SAMPLES / "TRUTH.json").read_text())["clips"]["cuts_fade.mp4"]
+    record = json.loads(rushes(stack, "ingest", "--wait", "--json", str(SAMPLES / "cuts_fade.mp4")).stdout)[0]
+    assert record["status"] == "complete"
+    shots = record["shots"]
+    starts = [shot["start_frame"] for shot in shots]
+    assert starts[0] == 0
+    for cut in truth["cuts"]:
+        assert any(abs(start - cut) <= 2 for start in starts), (cut, starts)
+    assert any(shot["transition_in"] == "fade" for shot in shots)
+    assert record["tag_preset"] == "documentary" and record["tags_version"] >= 1
+    for shot in shots:
+        assert shot["keyframe"].startswith(f"assets/{record['asset_id']}/keyframes/")
+        for name in ("shot_type", "category", "exposure", "white_balance", "sharpness", "shakiness", "noise"):
+            value = shot["values"][name]
+            assert 0.0 <= value["confidence"] <= 1.0 and value["reasons"] and value["model"], (name, value)
+        assert shot["values"]["exposure"]["value"]["verdict"] in {"under", "ok", "over"}
+        assert {"needs_upscale"} <= {flag["name"] for flag in shot["flags"]}  # 360p < 1080p delivery
+
+    retagged = json.loads(rushes(stack, "retag", record["asset_id"], "--preset", "sports", "--json").stdout)
+    assert retagged["preset"] == "sports" and retagged["tags_version"] == record["tags_version"] + 1
+    shown = json.loads(rushes(stack, "show", record["asset_id"], "--json").stdout)
+    assert shown["tag_preset"] == "sports"
+    tagged_events = [a for a in shown["audit"] if a["event_type"] == "rushes.v1.asset.tagged"]
+    assert len(tagged_events) >= 2  # the old version stays in the audit trail
+
+    bad = rushes(stack, "retag", record["asset_id"], "--preset", "no-such-preset", check=False)
+    assert bad.returncode == 1 and "unknown preset" in bad.stderr
+
+
+def test_audio_only_assets_pass_tagging_without_shots(stack: Path) -> None:
+    record = json.loads(rushes(stack, "ingest", "--wait", "--json", str(SAMPLES / "recorder.wav")).stdout)[0]
+    assert record["status"] == "complete"
+    assert record["stages"]["tagging"]["status"] == "complete"
+    assert record["shots"] == []

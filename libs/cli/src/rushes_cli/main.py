@@ -48,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("asset_id", metavar="ASSET")
     show.add_argument("--json", action="store_true")
 
+    retag = sub.add_parser(
+        "retag", help="re-run tagging on an asset under another preset (a new tags version)"
+    )
+    retag.add_argument("asset_id", metavar="ASSET")
+    retag.add_argument("--preset", default="", help="preset name (default: the presets file's default)")
+    retag.add_argument("--json", action="store_true")
+    presets = sub.add_parser("presets", help="the tagging presets")
+    presets.add_argument("--json", action="store_true")
+
     events = sub.add_parser("events", help="the event stream")
     events_sub = events.add_subparsers(dest="events_command", required=True, metavar="SUBCOMMAND")
     tail = events_sub.add_parser("tail", help="print events as they are published")
@@ -100,6 +109,29 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         record = asyncio.run(fetch_record(settings, args.asset_id))
         print(json.dumps(record, indent=2) if args.json else render_text(record))
+        return EXIT_OK
+    if args.command == "retag":
+        from rushes_cli.tagging_cmd import retag
+
+        result = asyncio.run(retag(settings, args.asset_id, args.preset))
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(
+                f"{result['asset_id']}: tags v{result['tags_version']} with preset {result['preset']}: "
+                f"{result['shot_count']} shots, {result['review_count']} values for review"
+            )
+        return EXIT_OK
+    if args.command == "presets":
+        from rushes_cli.tagging_cmd import presets
+
+        found = asyncio.run(presets(settings))
+        if args.json:
+            print(json.dumps(found, indent=2))
+        else:
+            for preset in found:
+                mark = " (default)" if preset["is_default"] else ""
+                print(f"{preset['name']}{mark}: {preset['description']}")
         return EXIT_OK
     if args.command == "events":
         from rushes_cli.events_cmd import tail

@@ -56,4 +56,7 @@ def asset_record(asset: Message) -> dict[str, Any]:
     record = to_json_dict(asset)
     # Stable, documented key order for people reading the JSON.
     order = ["asset_id", "status", "project", "source", "technical", "objects", "stages", "shots", "audit"]
-    return {**{k: record[k] for k in order if k in record}, **{k: v for k, v in record.items() if k not in order}}
+    return {
+        **{k: record[k] for k in order if k in record},
+        **{k: v for k, v in record.items() if k not in order},
+    }

@@ -31,6 +31,34 @@ def _duration(seconds: float) -> str:
     return f"{int(minutes)}:{secs:06.3f}"
 
 
+def _brief(value: Any) -> str:
+    if isinstance(value, dict):
+        for key in ("verdict", "level", "kelvin", "label", "bpm"):
+            if key in value:
+                return f"{value[key]}" + ("K" if key == "kelvin" else "")
+        return "{...}"
+    if isinstance(value, list):
+        return ",".join(str(v.get("hex", v)) if isinstance(v, dict) else str(v) for v in value[:3])
+    return str(value)
+
+
+def _shot_line(shot: dict[str, Any]) -> str:
+    values = shot.get("values", {})
+    shown = []
+    for name in ("shot_type", "category", "exposure", "white_balance", "sharpness"):
+        if name in values:
+            v = values[name]
+            mark = "?" if v.get("needs_review") else ""
+            shown.append(f"{name}={_brief(v.get('value'))}{mark}({v.get('confidence', 0):.2f})")
+    flags = ",".join(f["name"] for f in shot.get("flags", []))
+    return (
+        f"shot {shot.get('index', 0):>3} {shot.get('timecode_in', '')}-{shot.get('timecode_out', '')} "
+        f"[{shot.get('start_frame', 0)}-{shot.get('end_frame', 0)}) {shot.get('transition_in', '')}: "
+        + " ".join(shown)
+        + (f" flags={flags}" if flags else "")
+    )
+
+
 def render_text(record: dict[str, Any]) -> str:
     """A compact human summary; --json is the full contract."""
     if not record.get("asset_id"):
@@ -54,7 +82,7 @@ def render_text(record: dict[str, Any]) -> str:
                 f"SAR {tech.get('sample_aspect_ratio', '')}, rotation {tech.get('rotation', 0)}"
             )
             colour = "/".join(
-                str(tech.get(k) or "?")
+                str(tech.get(k) or "unspecified")
                 for k in ("color_space", "color_primaries", "color_transfer", "color_range")
             )
             lines.append(f"colour    {colour}, {tech.get('bit_depth', '?')}-bit")
@@ -71,6 +99,13 @@ def render_text(record: dict[str, Any]) -> str:
     for name, stage in record.get("stages", {}).items():
         error = f"  {stage['error']}" if stage.get("error") else ""
         lines.append(f"stage     {name}: {stage.get('status')}{error}")
+    shots = record.get("shots", [])
+    if shots:
+        lines.append(
+            f"tags      preset {record.get('tag_preset', '?')} v{record.get('tags_version', 0)}, {len(shots)} shots"
+        )
+    for shot in shots:
+        lines.append(_shot_line(shot))
     for name, key in sorted(record.get("objects", {}).items()):
         lines.append(f"object    {name:<9} {key}")
     audit = record.get("audit", [])

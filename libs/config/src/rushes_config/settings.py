@@ -105,6 +105,7 @@ class RushesSettings(BaseSettings):
     limits: MediaLimits = Field(default_factory=MediaLimits)
     ingest_address: str = Field("127.0.0.1:50051", description="Where clients reach IngestService.")
     library_address: str = Field("127.0.0.1:50052", description="Where clients reach LibraryService.")
+    tagging_address: str = Field("127.0.0.1:50053", description="Where clients reach TaggingService.")
 
 
 def load_settings(**overrides: Any) -> RushesSettings:

@@ -16,6 +16,7 @@ class ServiceSpec:
     module: str
     address_setting: str
     stage: str | None
+    needs_triton: bool = False
 
     @property
     def address_env(self) -> str:
@@ -27,6 +28,7 @@ SERVICES: dict[str, ServiceSpec] = {
     for spec in (
         ServiceSpec("ingest", "rushes_ingest", "ingest_address", "ingest"),
         ServiceSpec("library", "rushes_library", "library_address", None),
+        ServiceSpec("tagging", "rushes_tagging", "tagging_address", "tagging", needs_triton=True),
     )
 }
 

@@ -142,6 +142,9 @@ def up(
     a component fails to start (nothing this call started is left running).
     """
     specs = resolve_services(services)
+    if not with_triton:
+        # A stage whose models live on Triton cannot run without it; leave it out of the pipeline.
+        specs = [spec for spec in specs if not spec.needs_triton]
     root = _state_dir(state_dir)
     with _locked(root):
         state = load_state(root) or StackState.new(root)

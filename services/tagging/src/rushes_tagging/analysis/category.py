@@ -23,7 +23,13 @@ from .shot_type import FaceFrameSummary, face_stability
 
 MODEL = "rushes.category"
 CATEGORIES = ("interview", "action", "graphic", "b_roll", "scene")
-FRAMING_FOR_INTERVIEW = {"extreme_close_up": 0.6, "close_up": 1.0, "medium": 1.0, "wide": 0.35, "extreme_wide": 0.1}
+FRAMING_FOR_INTERVIEW = {
+    "extreme_close_up": 0.6,
+    "close_up": 1.0,
+    "medium": 1.0,
+    "wide": 0.35,
+    "extreme_wide": 0.1,
+}
 
 
 @dataclass(frozen=True)
@@ -88,4 +94,6 @@ def decide_category(cues: CategoryCues, config: AnalysisConfig) -> Decision:
     confidence = 0.2 + 0.6 * clamp01(top - runner_up) + 0.2 * top
     if cues.face_frames is None and best in ("b_roll", "action"):
         confidence *= 0.75  # a person may be there unseen
-    return Decision(value=best, confidence=round(min(0.85, confidence), 3), reasons=evidence.tags, model=MODEL)
+    return Decision(
+        value=best, confidence=round(min(0.85, confidence), 3), reasons=evidence.tags, model=MODEL
+    )

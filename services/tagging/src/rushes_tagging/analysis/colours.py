@@ -16,7 +16,7 @@ from .decision import Decision, Evidence, rounded
 
 MODEL = "rushes.dominant_colors"
 PIXELS_PER_FRAME = 1200
-MAX_PIXELS = 12_000
+MAX_PIXELS = 8_000
 ITERATIONS = 25
 
 
@@ -48,36 +48,44 @@ def bgr_to_lab(bgr: np.ndarray) -> np.ndarray:
 
 def lab_to_hex(lab: np.ndarray) -> str:
     bgr = cv2.cvtColor(lab.reshape(1, 1, 3).astype(np.float32), cv2.COLOR_Lab2BGR).reshape(3)
-    b, g, r = (int(round(float(np.clip(c, 0.0, 1.0)) * 255)) for c in bgr)
+    b, g, r = (round(float(np.clip(c, 0.0, 1.0)) * 255) for c in bgr)
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
 def kmeans(points: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """(centres [k', 3], labels) by k-means++ and Lloyd iterations; k' <= k when points are fewer
-    distinct values than k."""
+    """(centres [k', 3], labels) by k-means++ seeding and Lloyd iterations; k' < k when the points
+    hold fewer distinct values than k (a two-colour frame gives two centres, not five)."""
     rng = np.random.default_rng(seed)
-    distinct = np.unique(points, axis=0)
-    k = min(k, len(distinct))
-    centres = [distinct[rng.integers(len(distinct))]]
+    norms = (points**2).sum(axis=1)
+    centres = [points[rng.integers(len(points))]]
+    d2 = ((points - centres[0]) ** 2).sum(axis=1)
     for _ in range(1, k):
-        d2 = np.min(((points[:, None, :] - np.array(centres)[None]) ** 2).sum(-1), axis=1)
-        if d2.sum() <= 0:
+        total = float(d2.sum())
+        if total <= 1e-9:  # every point already sits on a centre
             break
-        centres.append(points[rng.choice(len(points), p=d2 / d2.sum())])
+        centre = points[rng.choice(len(points), p=d2 / total)]
+        centres.append(centre)
+        d2 = np.minimum(d2, ((points - centre) ** 2).sum(axis=1))
     centre_array = np.array(centres, dtype=np.float64)
     labels = np.zeros(len(points), dtype=np.int64)
     for _ in range(ITERATIONS):
-        labels = np.argmin(((points[:, None, :] - centre_array[None]) ** 2).sum(-1), axis=1)
-        updated = np.array(
-            [points[labels == i].mean(axis=0) if np.any(labels == i) else centre_array[i] for i in range(len(centre_array))]
+        # |p - c|^2 = |p|^2 - 2 p.c + |c|^2: one matrix product instead of a [N, k, 3] array.
+        distances = norms[:, None] - 2.0 * points @ centre_array.T + (centre_array**2).sum(axis=1)[None, :]
+        labels = np.argmin(distances, axis=1)
+        counts = np.bincount(labels, minlength=len(centre_array)).astype(np.float64)
+        sums = np.stack(
+            [np.bincount(labels, weights=points[:, d], minlength=len(centre_array)) for d in range(3)], axis=1
         )
+        updated = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1.0)[:, None], centre_array)
         if np.allclose(updated, centre_array, atol=1e-3):
             break
         centre_array = updated
     return centre_array, labels
 
 
-def dominant_colours(pixels_bgr: np.ndarray, config: AnalysisConfig) -> tuple[list[tuple[np.ndarray, float]], float]:
+def dominant_colours(
+    pixels_bgr: np.ndarray, config: AnalysisConfig
+) -> tuple[list[tuple[np.ndarray, float]], float]:
     """[(Lab centre, share)] largest first after merging near-identical clusters, and the mean
     distance (delta E) of pixels to their centre: how well a few colours describe the shot."""
     lab = bgr_to_lab(pixels_bgr).astype(np.float64)

@@ -52,7 +52,9 @@ def has_colour_bars(frame_bgr: np.ndarray) -> bool:
     codes = [code for code, _ in significant]
     for start in range(len(codes) - len(BAR_SEQUENCE) + 1):
         if codes[start : start + len(BAR_SEQUENCE)] == BAR_SEQUENCE:
-            widths = np.array([n for _, n in significant[start : start + len(BAR_SEQUENCE)]], dtype=np.float64)
+            widths = np.array(
+                [n for _, n in significant[start : start + len(BAR_SEQUENCE)]], dtype=np.float64
+            )
             if widths.max() <= 1.6 * widths.min():  # bars are equal-width
                 return True
     return False

@@ -8,7 +8,6 @@ JSON-able with plain Python types (no numpy scalars), because it becomes a `goog
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +78,12 @@ class Flag:
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "measured": self.measured, "threshold": self.threshold, "reason": self.reason}
+        return {
+            "name": self.name,
+            "measured": self.measured,
+            "threshold": self.threshold,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,9 @@ class FaceBox:
             if not math.isfinite(getattr(self, name)):
                 raise ValueError(f"face box {name} must be finite, got {getattr(self, name)!r}")
         if not (0.0 < self.w <= 4.0 and 0.0 < self.h <= 4.0):
-            raise ValueError(f"face box w and h must be normalised fractions in (0, 4], got w={self.w}, h={self.h}")
+            raise ValueError(
+                f"face box w and h must be normalised fractions in (0, 4], got w={self.w}, h={self.h}"
+            )
         if not (-2.0 <= self.x <= 2.0 and -2.0 <= self.y <= 2.0):
             raise ValueError(f"face box x and y must be normalised (about 0..1), got x={self.x}, y={self.y}")
         if not 0.0 <= self.score <= 1.0:
@@ -167,7 +173,3 @@ def margin_confidence(margin: float, scale: float, *, floor: float, ceiling: flo
 def rounded(value: float, digits: int = 4) -> float:
     """A plain Python float, rounded, for JSON values (numpy scalars are rejected by Decision)."""
     return round(float(value), digits)
-
-
-def as_sequence(value: Sequence[Any] | Mapping[Any, Any]) -> list[Any]:
-    return list(value)

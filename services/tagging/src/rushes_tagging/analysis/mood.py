@@ -22,9 +22,7 @@ def mean_saturation(pixels_bgr: np.ndarray) -> float:
     return float(hsv[:, 1].mean()) / 255.0
 
 
-def decide_mood(
-    *, luma: LumaStats, kelvin: float | None, saturation: float, motion_level: float
-) -> Decision:
+def decide_mood(*, luma: LumaStats, kelvin: float | None, saturation: float, motion_level: float) -> Decision:
     evidence = Evidence()
     if luma.mean >= 0.6 and luma.dark_share < 0.1:
         key = "high_key"
@@ -59,7 +57,9 @@ def decide_mood(
         moods.append("vivid")
     elif saturation_label == "muted":
         moods.append("muted")
-    decisive = sum(1 for label in (key != "normal", contrast_label != "normal", temperature in ("warm", "cool")) if label)
+    decisive = sum(
+        1 for label in (key != "normal", contrast_label != "normal", temperature in ("warm", "cool")) if label
+    )
     return Decision(
         value={
             "moods": moods,

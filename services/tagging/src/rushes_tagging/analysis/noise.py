@@ -18,7 +18,6 @@ from .decision import Decision, Evidence, margin_confidence, rounded
 
 MODEL = "rushes.noise"
 IMMERKAER_MASK = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float32)
-STRUCTURE_KEEP_QUANTILE = 0.5  # keep the flatter half of the frame
 
 
 def noise_sigma(gray: np.ndarray, config: AnalysisConfig) -> tuple[float, float]:
@@ -35,12 +34,15 @@ def noise_sigma(gray: np.ndarray, config: AnalysisConfig) -> tuple[float, float]
     usable = unclipped & inner
     if usable.sum() < 256:
         return 0.0, 0.0
-    cutoff = float(np.quantile(structure[usable], STRUCTURE_KEEP_QUANTILE))
+    # The median of a quarter of the usable pixels: np.quantile over all of them costs 2 ms a frame.
+    sample = structure[::2, ::2][usable[::2, ::2]]
+    cutoff = float(np.partition(sample, len(sample) // 2)[len(sample) // 2]) if len(sample) else 0.0
     flat = usable & (structure <= cutoff)
-    if flat.sum() < 256:
+    count = int(np.count_nonzero(flat))
+    if count < 256:
         return 0.0, 0.0
-    sigma = math.sqrt(math.pi / 2.0) * float(response[flat].mean()) / 6.0
-    return sigma, float(flat.mean())
+    sigma = math.sqrt(math.pi / 2.0) * float(np.sum(response, where=flat)) / count / 6.0
+    return sigma, count / flat.size
 
 
 def decide_noise(sigma: float, measured_fraction: float, config: AnalysisConfig) -> Decision:

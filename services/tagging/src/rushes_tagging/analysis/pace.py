@@ -27,7 +27,11 @@ def decide_pace(
     terms = [length_term, motion_term]
     bpm = None
     if audio_tempo is not None and audio_tempo.confidence >= MIN_TEMPO_CONFIDENCE:
-        bpm = float(audio_tempo.value["bpm"]) if isinstance(audio_tempo.value, dict) else float(audio_tempo.value)
+        bpm = (
+            float(audio_tempo.value["bpm"])
+            if isinstance(audio_tempo.value, dict)
+            else float(audio_tempo.value)
+        )
         terms.append(clamp01((bpm - 80.0) / 80.0))  # 80 BPM reads slow, 160 fast
         evidence.measure("audio_bpm", bpm, 1)
     score = sum(terms) / len(terms)

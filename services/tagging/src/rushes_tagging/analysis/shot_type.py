@@ -70,9 +70,7 @@ def decide_shot_type(
             evidence.add(f"faces_in={share * 100:.0f}%_of_{len(face_frames)}_frames")
             confidence = margin_confidence(margin, math.log(1.6), floor=0.5, ceiling=0.92)
             confidence = round(confidence * (0.6 + 0.4 * share), 3)
-            return Decision(
-                value=shot_type, confidence=confidence, reasons=evidence.tags, model=MODEL
-            )
+            return Decision(value=shot_type, confidence=confidence, reasons=evidence.tags, model=MODEL)
         evidence.add("fallback:no_face")
         evidence.add(f"faces_in={share * 100:.0f}%_of_{len(face_frames)}_frames")
     else:

@@ -7,11 +7,14 @@ a title card, a clapperboard, and a click track of known tempo.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import cv2
 import numpy as np
 
+from .config import AnalysisConfig
+from .decision import Decision, FaceBox
+from .shot_analyzer import ShotAnalysis, ShotAnalyzer
 from .white_balance import RGB_TO_XYZ, _colour
 
 XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
@@ -67,13 +70,18 @@ def camera_path_frames(
     offset (sub-pixel) inside a larger `scene`: pans, tilts and shake with a known path."""
     for x, y in offsets:
         matrix = np.array([[1.0, 0.0, -x], [0.0, 1.0, -y]], dtype=np.float32)
-        yield cv2.warpAffine(scene, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+        yield cv2.warpAffine(
+            scene, matrix, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT
+        )
 
 
-def lit_gray_scene(kelvin: float, width: int, height: int, *, seed: int = 0) -> np.ndarray:
+def lit_gray_scene(
+    kelvin: float, width: int, height: int, *, seed: int = 0, saturated_share: float = 0.0
+) -> np.ndarray:
     """A scene of neutral gray patches (and a few muted coloured ones, balanced around gray) lit by
     a Planckian light of `kelvin` (CIE xy from colour-science, Kang 2002) and rendered by a camera
-    balanced for D65, i.e. with the light's colour cast left in."""
+    balanced for D65, i.e. with the light's colour cast left in. `saturated_share` of the frame (a
+    band on the left) is a saturated green wall: a scene that fools a plain gray-world estimate."""
     colour = _colour()
     x, y = colour.temperature.CCT_to_xy_Kang2002(float(kelvin))
     light_xyz = np.array([x / y, 1.0, (1.0 - x - y) / y])
@@ -91,27 +99,54 @@ def lit_gray_scene(kelvin: float, width: int, height: int, *, seed: int = 0) -> 
             else:
                 reflectance[r, c] = gray
     patches = cv2.resize(reflectance.astype(np.float32), (width, height), interpolation=cv2.INTER_NEAREST)
+    wall = round(width * saturated_share)
+    patches[:, :wall] = np.array([0.08, 0.45, 0.12], dtype=np.float32)
     linear = patches * light_rgb[None, None, :].astype(np.float32)
     return cv2.cvtColor(_encode_srgb(linear), cv2.COLOR_RGB2BGR)
 
 
 # RGB 75% bars, in the order every SMPTE/EBU bar pattern shares.
-_BARS_75 = [(191, 191, 191), (191, 191, 0), (0, 191, 191), (0, 191, 0), (191, 0, 191), (191, 0, 0), (0, 0, 191)]
+_BARS_75 = [
+    (191, 191, 191),
+    (191, 191, 0),
+    (0, 191, 191),
+    (0, 191, 0),
+    (191, 0, 191),
+    (191, 0, 0),
+    (0, 0, 191),
+]
 
 
 def smpte_bars(width: int, height: int) -> np.ndarray:
     """SMPTE EG 1 colour bars (SD layout, 75%): seven bars, the reverse-blue strip, -I/white/+Q/PLUGE."""
     rgb = np.zeros((height, width, 3), np.uint8)
-    top, middle = int(round(height * 0.67)), int(round(height * 0.75))
+    top, middle = round(height * 0.67), round(height * 0.75)
     edges = np.linspace(0, width, 8).round().astype(int)
-    reverse = [(0, 0, 191), (19, 19, 19), (191, 0, 191), (19, 19, 19), (0, 191, 191), (19, 19, 19), (191, 191, 191)]
+    reverse = [
+        (0, 0, 191),
+        (19, 19, 19),
+        (191, 0, 191),
+        (19, 19, 19),
+        (0, 191, 191),
+        (19, 19, 19),
+        (191, 191, 191),
+    ]
     for i in range(7):
         rgb[:top, edges[i] : edges[i + 1]] = _BARS_75[i]
         rgb[top:middle, edges[i] : edges[i + 1]] = reverse[i]
-    bottom = [(0, 33, 76), (255, 255, 255), (50, 0, 106), (19, 19, 19), (9, 9, 9), (19, 19, 19), (29, 29, 29), (19, 19, 19)]
+    bottom = [
+        (0, 33, 76),
+        (255, 255, 255),
+        (50, 0, 106),
+        (19, 19, 19),
+        (9, 9, 9),
+        (19, 19, 19),
+        (29, 29, 29),
+        (19, 19, 19),
+    ]
     cuts = np.array([0, 5, 10, 15, 20, 21.67, 23.33, 25, 28]) / 28 * width
     for i, value in enumerate(bottom):
-        rgb[middle:, int(round(cuts[i])) : int(round(cuts[i + 1]))] = value
+        rgb[middle:, round(cuts[i]) : round(cuts[i + 1])] = value
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
 
 
@@ -126,7 +161,10 @@ def ebu_bars(width: int, height: int) -> np.ndarray:
 
 
 def title_card(
-    width: int, height: int, lines: tuple[str, ...] = ("THE LONG ROAD", "a film by R. Shes"), *,
+    width: int,
+    height: int,
+    lines: tuple[str, ...] = ("THE LONG ROAD", "a film by R. Shes"),
+    *,
     background_bgr: tuple[int, int, int] = (60, 25, 10),
 ) -> np.ndarray:
     """Anti-aliased white text on a flat background: an opening title."""
@@ -156,7 +194,9 @@ def clapperboard(width: int, height: int, *, seed: int = 0) -> np.ndarray:
     scale = height / 400.0
     for i, text in enumerate(("ROLL A001", "SCENE 12B  TAKE 3", "DIR R. SHES")):
         origin = (x0 + int(width * 0.03), stick + int((y1 - stick) * (0.3 + 0.27 * i)))
-        cv2.putText(frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale, (230, 230, 230), 2, cv2.LINE_AA)
+        cv2.putText(
+            frame, text, origin, cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale, (230, 230, 230), 2, cv2.LINE_AA
+        )
     return frame
 
 
@@ -172,3 +212,53 @@ def click_track(bpm: float, seconds: float, sample_rate: int = 16000, *, seed: i
         end = min(len(samples), start + len(burst))
         samples[start:end] += burst[: end - start]
     return samples
+
+
+def moving_objects_frames(
+    width: int, height: int, count: int, *, speed_px: float, seed: int = 0
+) -> Iterator[np.ndarray]:
+    """A static camera on a textured background with a dozen large objects crossing it at
+    `speed_px` per frame in random directions, with sensor noise: subject motion without camera
+    motion."""
+    rng = np.random.default_rng(seed)
+    background = textured_scene(width, height, seed=seed + 100)
+    objects = [
+        (
+            rng.uniform(0, width),
+            rng.uniform(0, height),
+            rng.uniform(0, 2 * np.pi),
+            int(rng.integers(height // 10, height // 5)),
+            tuple(float(c) for c in rng.uniform(20, 235, 3)),
+        )
+        for _ in range(12)
+    ]
+    for frame_number in range(count):
+        frame = background.copy()
+        for x, y, angle, radius, colour in objects:
+            cx = (x + np.cos(angle) * speed_px * frame_number) % width
+            cy = (y + np.sin(angle) * speed_px * frame_number) % height
+            cv2.circle(frame, (round(cx), round(cy)), radius, colour, -1, cv2.LINE_AA)
+        yield add_gaussian_noise(frame, 1.5, seed=seed * 1000 + frame_number)
+
+
+def analyse_frames(
+    frames: Iterable[np.ndarray],
+    *,
+    config: AnalysisConfig | None = None,
+    fps: float = 25.0,
+    faces: Sequence[FaceBox] | Callable[[int], Sequence[FaceBox]] | None = None,
+    speech_fraction: float | None = None,
+    audio_tempo: Decision | None = None,
+    source_size: tuple[int, int] | None = None,
+) -> ShotAnalysis:
+    """Run one shot's frames through a ShotAnalyzer the way the tagging service does. `faces`:
+    the boxes "detected" on every sampled frame (or a function of the frame index); None means
+    face detection did not run."""
+    width, height = source_size if source_size is not None else (None, None)
+    analyzer = ShotAnalyzer(config, source_width=width, source_height=height, fps=fps)
+    for index, frame in enumerate(frames):
+        analyzer.push(index, index / fps, frame)
+    found = None
+    if faces is not None:
+        found = {i: list(faces(i) if callable(faces) else faces) for i in analyzer.sampled_frames}
+    return analyzer.finish(found, speech_fraction=speech_fraction, audio_tempo=audio_tempo)

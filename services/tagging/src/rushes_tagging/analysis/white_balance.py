@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from types import ModuleType
 
+import cv2
 import numpy as np
 
 from .config import AnalysisConfig
@@ -23,13 +25,16 @@ RGB_TO_XYZ = np.array(
     [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]], dtype=np.float64
 )
 _codes = np.arange(256, dtype=np.float64) / 255.0
-SRGB_TO_LINEAR = np.where(_codes <= 0.04045, _codes / 12.92, ((_codes + 0.055) / 1.055) ** 2.4).astype(np.float32)
-PIXEL_STRIDE = 2  # every 2nd row and column: the estimate is a mean, 1/4 of the pixels is plenty
+SRGB_TO_LINEAR = np.where(_codes <= 0.04045, _codes / 12.92, ((_codes + 0.055) / 1.055) ** 2.4).astype(
+    np.float32
+)
+"""8-bit sRGB code value -> linear light (the inverse of the sRGB transfer function)."""
+PIXEL_STRIDE = 3  # every 3rd row and column: the estimate is a mean; 1/9 of the pixels is plenty
 MIN_LINEAR = 0.01  # darker pixels are mostly noise and quantisation
 MIN_CCT_K, MAX_CCT_K = 1500.0, 25000.0
 
 
-def _colour():  # type: ignore[no-untyped-def]
+def _colour() -> ModuleType:
     """colour-science, imported lazily and without its 'SciPy/Matplotlib not installed' warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -54,32 +59,52 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
 
 
 def estimate_frame_illuminant(frame_bgr: np.ndarray, config: AnalysisConfig) -> FrameIlluminant | None:
-    """None when the frame has too few usable pixels (black, clipped, or a few saturated colours)."""
-    codes = frame_bgr[::PIXEL_STRIDE, ::PIXEL_STRIDE].reshape(-1, 3)
-    usable = (codes.max(axis=1) < config.clip_level) & (codes.max(axis=1) > 0)
-    rgb = SRGB_TO_LINEAR[codes[:, ::-1]]
-    usable &= rgb.max(axis=1) > MIN_LINEAR
-    if usable.sum() < 64:
+    """None when the frame has too few usable pixels (black, clipped, or a few saturated colours).
+
+    Channels are kept as separate 1-D arrays: numpy reductions over a length-3 axis are slow."""
+    codes = np.ascontiguousarray(frame_bgr[::PIXEL_STRIDE, ::PIXEL_STRIDE])
+    linear = cv2.LUT(codes, SRGB_TO_LINEAR).reshape(-1, 3)
+    brightest_code = codes.max(axis=2).ravel()
+    b, g, r = linear[:, 0], linear[:, 1], linear[:, 2]
+    brightness = np.maximum(np.maximum(r, g), b)
+    usable = (brightest_code < config.clip_level) & (brightness > MIN_LINEAR)
+    count = int(np.count_nonzero(usable))
+    if count < 64:
         return None
-    rgb = rgb[usable]
-    chroma = _chroma(rgb)
-    estimate = _chroma(rgb.mean(axis=0))
-    near = np.ones(len(rgb), dtype=bool)
+    r, g, b, brightness = r[usable], g[usable], b[usable], brightness[usable]
+    total = np.maximum(r + g + b, 1e-9)
+    chroma_r, chroma_b = r / total, b / total
+
+    def mean_chroma(mask: np.ndarray | None) -> np.ndarray:
+        rgb = (
+            np.array([r.mean(), g.mean(), b.mean()])
+            if mask is None
+            else np.array([r[mask].mean(), g[mask].mean(), b[mask].mean()])
+        )
+        return rgb / max(float(rgb.sum()), 1e-9)
+
+    estimate = mean_chroma(None)
+    near = np.ones(count, dtype=bool)
     for _ in range(2):
-        distance = np.hypot(chroma[:, 0] - estimate[0], chroma[:, 2] - estimate[2])
-        near = distance < config.neutral_chroma_tolerance
-        if near.sum() < 32:
+        near = np.hypot(chroma_r - estimate[0], chroma_b - estimate[2]) < config.neutral_chroma_tolerance
+        if np.count_nonzero(near) < 32:
             break
-        estimate = _chroma(rgb[near].mean(axis=0))
-    brightness = rgb.max(axis=1)
-    top = brightness >= np.quantile(brightness, 0.98)
-    white_patch = _chroma(rgb[top].mean(axis=0)) if top.sum() >= 8 else None
+        estimate = mean_chroma(near)
+    kth = int(count * 0.98)
+    top = brightness >= np.partition(brightness, kth)[kth]
+    white_patch = mean_chroma(top) if np.count_nonzero(top) >= 8 else None
     return FrameIlluminant(
         gray_world=estimate,
         white_patch=white_patch,
-        neutral_fraction=float(near.mean()),
-        usable_fraction=float(usable.sum() / len(usable)),
+        neutral_fraction=float(np.count_nonzero(near)) / count,
+        usable_fraction=count / len(usable),
     )
+
+
+def warm_up() -> None:
+    """Import colour-science and build its CCT tables now (about 0.3 s, once per process), so the
+    first shot of a job is not the one that pays for it."""
+    cct_and_duv(np.array([0.3127, 0.3290]))
 
 
 def rgb_to_xy(rgb_linear: np.ndarray) -> np.ndarray:
@@ -100,10 +125,10 @@ def cct_and_duv(xy: np.ndarray) -> tuple[float, float, str]:
     return min(MAX_CCT_K, max(MIN_CCT_K, kelvin)), duv, method
 
 
-def decide_white_balance(frames: list[FrameIlluminant]) -> Decision | None:
-    """Combine per-frame estimates into one shot decision; None when no frame was usable."""
+def decide_white_balance(frames: list[FrameIlluminant]) -> Decision:
+    """Combine per-frame estimates into one shot decision (value None when no frame was usable)."""
     if not frames:
-        return None
+        return Decision(value=None, confidence=0.0, reasons=["no_usable_pixels"], model=MODEL)
     gray_world = _chroma(np.mean([f.gray_world for f in frames], axis=0))
     patches = [f.white_patch for f in frames if f.white_patch is not None]
     neutral = float(np.mean([f.neutral_fraction for f in frames]))

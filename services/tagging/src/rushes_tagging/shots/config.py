@@ -28,6 +28,15 @@ class ShotDetectorConfig:
     context_s: float = 0.3
     """Length of each side's window for that local level (median over the window)."""
 
+    min_coverage: float = 0.5
+    """Least fraction of the picture (in blocks) that must take part in a cut: a fast object or
+    a flapping wing close to the lens changes only part of it, however strongly."""
+
+    adjacent_ratio: float = 2.0
+    """A cut must also exceed this multiple of the change into the frame before it and out of
+    the frame after it, unless the frame between is a mix of both shots (a cut that straddles
+    two frames, as telecine and field blending make)."""
+
     flash_s: float = 0.5
     """A change whose content comes back within this time is a flash or glitch, not a cut."""
 
@@ -44,15 +53,21 @@ class ShotDetectorConfig:
     fade_min_rise: float = 0.06
     """Least gain in mean luma from the black frame to the end of the ramp."""
 
-    dissolve_scales_s: tuple[float, ...] = (0.16, 0.4, 1.0)
-    """Half-widths at which a dissolve is looked for (a dissolve of up to twice the largest is found)."""
+    dissolve_scales_s: tuple[float, ...] = (0.12, 0.24, 0.48, 0.96)
+    """Half-widths at which a dissolve is looked for: each finds dissolves about 2 to 4 times its
+    length, so these cover about 0.25 s to 4 s."""
 
     dissolve_floor: float = 0.12
     """Least change between the frames either side of a dissolve."""
 
     dissolve_ratio: float = 2.0
-    """The change across a dissolve must exceed this multiple of the change over equally long
-    windows just before and just after it (the shots either side are steady; a pan is not)."""
+    """The aligned change across a dissolve (2h frames) must exceed this multiple of the aligned
+    change over the h frames just before it and just after it (the shots either side hold
+    together; a pan or zoom keeps changing)."""
+
+    dissolve_min_coverage: float = 0.8
+    """Least fraction of the picture that a dissolve must replace: a title or a logo fading in
+    or out over a steady background mixes only part of it."""
 
     dissolve_max_residual: float = 0.45
     """How far the middle frame may be from the best mix of the two ends, relative to their distance."""
@@ -68,12 +83,21 @@ class ShotDetectorConfig:
                 raise ValueError(f"ShotDetectorConfig.{item.name} must not be empty")
             for number in values:
                 if not isinstance(number, int | float) or not math.isfinite(number) or number <= 0:
-                    raise ValueError(f"ShotDetectorConfig.{item.name} must be a positive number, got {value!r}")
-        for name in ("flash_return_ratio", "dissolve_max_residual", "black_peak"):
+                    raise ValueError(
+                        f"ShotDetectorConfig.{item.name} must be a positive number, got {value!r}"
+                    )
+        for name in (
+            "flash_return_ratio",
+            "dissolve_max_residual",
+            "black_peak",
+            "min_coverage",
+            "dissolve_min_coverage",
+        ):
             if getattr(self, name) >= 1:
                 raise ValueError(f"ShotDetectorConfig.{name} must be below 1, got {getattr(self, name)!r}")
-        if self.cut_ratio <= 1 or self.dissolve_ratio <= 1:
-            raise ValueError("ShotDetectorConfig.cut_ratio and dissolve_ratio must be above 1")
+        for name in ("cut_ratio", "adjacent_ratio", "dissolve_ratio"):
+            if getattr(self, name) <= 1:
+                raise ValueError(f"ShotDetectorConfig.{name} must be above 1, got {getattr(self, name)!r}")
 
 
 def frames_for(seconds: float, fps: float, *, least: int = 1, most: int | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Per-frame features for shot detection: a thumbnail-sized picture and its colour histograms.
+"""Per-frame features for shot detection: a thumbnail-sized YUV picture and its luma level.
 
 Everything downstream works on a frame of about 64x36 samples, so the cost per frame is fixed
 whatever the source resolution. The decoded planes are read in place (no colour conversion of the
@@ -14,7 +14,6 @@ features as its square-pixel, upright equivalent.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
@@ -25,9 +24,6 @@ import numpy as np
 GRID_AREA: Final = 64 * 36
 """Samples in the feature grid (64x36 for 16:9). Small enough to be cheap, large enough that a
 cut between two shots of one location still changes many samples."""
-
-Y_BINS: Final = 32
-C_BINS: Final = 16
 
 # Pixel formats whose planes are read directly: (chroma subsampling x, y, bytes per sample).
 _PLANAR_YUV: Final[dict[str, tuple[int, int, int]]] = {
@@ -48,24 +44,32 @@ _PLANAR_YUV: Final[dict[str, tuple[int, int, int]]] = {
     "yuv444p12le": (1, 1, 2),
 }
 _BITS: Final[dict[str, int]] = {"10le": 10, "12le": 12}
+_GRAY_BITS: Final[dict[str, int]] = {"gray": 8, "gray8": 8, "gray10le": 10, "gray12le": 12}
 _COLOR_RANGE_JPEG: Final = 2  # AVCOL_RANGE_JPEG
 
 
-@dataclass(frozen=True, slots=True)
 class FrameFeatures:
     """What the detector knows about one frame.
 
-    `luma` is display-upright, 0 = black and 1 = white whatever the source range or bit depth;
-    `chroma` holds U and V (0.5 = neutral) on the same grid. `hist` concatenates normalised
-    histograms of Y (32 bins), U and V (16 bins each): each part sums to 1.
+    `pixels` holds Y, U and V on the grid, display-upright, in one contiguous float32 block
+    (so whole-frame comparisons are single vector operations): Y is 0 = black .. 1 = white
+    whatever the source range or bit depth, U and V are 0..1 with 0.5 neutral. `luma`, `chroma`
+    and `vector` are views of it, made once (they are read thousands of times per clip).
+    `mean` is the mean luma; `peak` the brightest grid sample (each averages ~16 source pixels,
+    so grain cannot fake it).
     """
 
-    luma: np.ndarray  # float32 (h, w)
-    chroma: np.ndarray  # float32 (2, h, w)
-    hist: np.ndarray  # float32 (Y_BINS + 2 * C_BINS,)
-    mean: float
-    std: float
-    peak: float  # 99th percentile of luma: how bright the brightest part is (fades, black frames)
+    __slots__ = ("chroma", "luma", "mean", "peak", "pixels", "vector")
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        if pixels.ndim != 3 or pixels.shape[0] != 3 or pixels.dtype != np.float32:
+            raise ValueError(f"pixels must be float32 (3, h, w), got {pixels.dtype} {pixels.shape}")
+        self.pixels = np.ascontiguousarray(pixels)
+        self.luma = self.pixels[0]
+        self.chroma = self.pixels[1:]
+        self.vector = self.pixels.reshape(-1)
+        self.mean = float(self.luma.mean())
+        self.peak = float(self.luma.max())
 
 
 def grid_size(width: int, height: int, sample_aspect_ratio: Fraction | None) -> tuple[int, int]:
@@ -106,12 +110,12 @@ class FeatureExtractor:
             # The grid is shaped like the stored picture (where the sample aspect ratio applies);
             # turning it upright afterwards gives the displayed shape.
             self._grid = grid_size(frame.width, frame.height, self._sar)
-        y, u, v = self._planes(frame, *self._grid)
+        pixels = self._pixels(frame, *self._grid)
         if self._turns:
-            y, u, v = (np.ascontiguousarray(np.rot90(p, self._turns)) for p in (y, u, v))
-        return features_from_planes(y, u, v)
+            pixels = np.ascontiguousarray(np.rot90(pixels, self._turns, axes=(1, 2)))
+        return FrameFeatures(pixels)
 
-    def _planes(self, frame: av.VideoFrame, width: int, height: int) -> tuple[np.ndarray, ...]:
+    def _pixels(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
         fmt = frame.format.name
         layout = _PLANAR_YUV.get(fmt)
         full_range = fmt.startswith("yuvj") or getattr(frame, "color_range", 0) == _COLOR_RANGE_JPEG
@@ -120,10 +124,9 @@ class FeatureExtractor:
             dtype = np.uint16 if layout[2] == 2 else np.uint8
             planes = [_shrink(_plane_array(plane, dtype), width, height) for plane in frame.planes[:3]]
             return _normalise(planes, bits, full_range)
-        if fmt in ("gray", "gray8", "gray10le", "gray12le", "gray16le"):
-            bits = 8 if fmt in ("gray", "gray8") else int(fmt[4:6])
-            dtype = np.uint8 if bits == 8 else np.uint16
-            luma = _shrink(_plane_array(frame.planes[0], dtype), width, height)
+        if fmt in _GRAY_BITS:
+            bits = _GRAY_BITS[fmt]
+            luma = _shrink(_plane_array(frame.planes[0], np.uint8 if bits == 8 else np.uint16), width, height)
             neutral = np.full_like(luma, 1 << (bits - 1))
             return _normalise([luma, neutral, neutral], bits, True)
         # Anything else (NV12 from hardware decoders, RGB, packed 4:2:2, 16-bit...): libswscale
@@ -143,42 +146,53 @@ def _plane_array(plane: av.video.plane.VideoPlane, dtype: type[np.generic]) -> n
 
 
 def _shrink(array: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Bilinear to twice the grid, then 2x2 area averaging: cheap and reasonably alias-free."""
-    if array.shape[1] > width * 2 or array.shape[0] > height * 2:
+    """To the grid: from large planes bilinear to twice the grid then halved (exactly a 2x2 box
+    average), so each sample averages ~16 source pixels and grain or fine texture cannot alias
+    into change; small planes (chroma, small videos) in one bilinear step."""
+    if array.shape[1] > width * 3 or array.shape[0] > height * 3:
         array = cv2.resize(array, (width * 2, height * 2), interpolation=cv2.INTER_LINEAR)
-    return cv2.resize(array, (width, height), interpolation=cv2.INTER_AREA)
+    return cv2.resize(array, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def _normalise(planes: list[np.ndarray], bits: int, full_range: bool) -> tuple[np.ndarray, ...]:
-    """Y to 0..1 (black..white), U/V to 0..1 (0.5 neutral), whatever the range and bit depth."""
-    scale = float(1 << (bits - 8))
-    y, u, v = (p.astype(np.float32) for p in planes)
+def _range_tables(full_range: bool) -> tuple[np.ndarray, np.ndarray]:
+    """8-bit code value -> normalised float (luma, chroma): one table lookup per plane."""
+    codes = np.arange(256, dtype=np.float32)
     if full_range:
-        top = 255.0 * scale
-        return y / top, u / top, v / top
-    y = np.clip((y - 16.0 * scale) / (219.0 * scale), 0.0, 1.0)
-    u = np.clip((u - 16.0 * scale) / (224.0 * scale), 0.0, 1.0)
-    v = np.clip((v - 16.0 * scale) / (224.0 * scale), 0.0, 1.0)
-    return y, u, v
+        return codes / 255.0, codes / 255.0
+    luma = np.clip((codes - 16.0) / 219.0, 0.0, 1.0).astype(np.float32)
+    chroma = np.clip((codes - 16.0) / 224.0, 0.0, 1.0).astype(np.float32)
+    return luma, chroma
+
+
+_TABLES: Final = {full: _range_tables(full) for full in (False, True)}
+
+
+def _normalise(planes: list[np.ndarray], bits: int, full_range: bool) -> np.ndarray:
+    """Y, U, V stacked as float32: Y 0..1 (black..white), U/V 0..1 (0.5 neutral), any range or depth."""
+    pixels = np.empty((3, *planes[0].shape), np.float32)
+    if bits == 8:
+        luma, chroma = _TABLES[full_range]
+        cv2.LUT(planes[0], luma, dst=pixels[0])
+        cv2.LUT(planes[1], chroma, dst=pixels[1])
+        cv2.LUT(planes[2], chroma, dst=pixels[2])
+        return pixels
+    pixels[0], pixels[1], pixels[2] = planes
+    scale = float(1 << (bits - 8))
+    if full_range:
+        pixels *= 1.0 / (255.0 * scale)
+        return pixels
+    pixels -= 16.0 * scale
+    pixels[0] *= 1.0 / (219.0 * scale)
+    pixels[1:] *= 1.0 / (224.0 * scale)
+    return np.clip(pixels, 0.0, 1.0, out=pixels)
 
 
 def features_from_planes(luma: np.ndarray, u: np.ndarray, v: np.ndarray) -> FrameFeatures:
     """Features from grid-sized float planes in 0..1 (also the entry point for tests and callers
     that already hold a small upright picture)."""
-    luma = np.ascontiguousarray(luma, dtype=np.float32)
-    chroma = np.ascontiguousarray(np.stack([u, v]), dtype=np.float32)
-    hist = np.concatenate(
-        [
-            _histogram(luma, Y_BINS),
-            _histogram(chroma[0], C_BINS),
-            _histogram(chroma[1], C_BINS),
-        ]
-    )
-    flat = luma.ravel()
-    peak = float(np.partition(flat, int(0.99 * (flat.size - 1)))[int(0.99 * (flat.size - 1))])
-    return FrameFeatures(
-        luma=luma, chroma=chroma, hist=hist, mean=float(flat.mean()), std=float(flat.std()), peak=peak
-    )
+    pixels = np.empty((3, *luma.shape), np.float32)
+    pixels[0], pixels[1], pixels[2] = luma, u, v
+    return FrameFeatures(pixels)
 
 
 def features_from_rgb(rgb: np.ndarray) -> FrameFeatures:
@@ -189,11 +203,5 @@ def features_from_rgb(rgb: np.ndarray) -> FrameFeatures:
     grid_w, grid_h = grid_size(width, height, None)
     yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV)
     planes = [_shrink(np.ascontiguousarray(yuv[..., k]), grid_w, grid_h) for k in range(3)]
-    y, u, v = _normalise(planes, 8, True)
-    return features_from_planes(y, u, v)
-
-
-def _histogram(values: np.ndarray, bins: int) -> np.ndarray:
-    index = np.minimum((values.ravel() * bins).astype(np.intp), bins - 1)
-    counts = np.bincount(index, minlength=bins).astype(np.float32)
-    return counts / max(float(counts.sum()), 1.0)
+    pixels = _normalise(planes, 8, True)
+    return FrameFeatures(pixels)

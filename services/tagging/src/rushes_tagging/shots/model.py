@@ -37,7 +37,9 @@ class Shot:
 
     `timecode_out` is the label of `end_frame`, the first frame after the shot (exclusive, like
     `end_frame` and an EDL's record-out). `confidence` is that of the boundary that opens the
-    shot (1.0 for the first shot).
+    shot (1.0 for the first shot). `transition_start_frame`/`transition_end_frame` span the
+    transition that opens it ([N, N) for a cut at N; a fade's span covers the fade out, the black
+    and the fade in), so an editor sees the whole dissolve, not only where the shot was split.
     """
 
     index: int
@@ -49,6 +51,8 @@ class Shot:
     timecode_out: str
     transition_in: ShotEntry
     confidence: float
+    transition_start_frame: int
+    transition_end_frame: int
 
 
 @dataclass(frozen=True)

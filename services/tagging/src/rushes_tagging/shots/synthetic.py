@@ -91,7 +91,9 @@ def textured_canvas(seed: int, width: int, height: int, palette: str, unit: int)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     first, second = np.array(colours[0], np.float32), np.array(colours[1], np.float32)
     angle = rng.uniform(0, math.pi)
-    ramp = (x * math.cos(angle) + y * math.sin(angle)) / (abs(math.cos(angle)) * width + math.sin(angle) * height)
+    ramp = (x * math.cos(angle) + y * math.sin(angle)) / (
+        abs(math.cos(angle)) * width + math.sin(angle) * height
+    )
     mix = np.clip(ramp, 0, 1)[..., None]
     canvas = (first * (1 - mix) + second * mix).astype(np.uint8)
     unit = max(4, unit)
@@ -276,7 +278,7 @@ def _truth(spec: ClipSpec, layout: _Layout) -> dict[str, Any]:
     flashes: list[int] = []
     distractors: list[dict[str, Any]] = []
     boundaries = []
-    for index, (scene, start) in enumerate(zip(spec.scenes, layout.starts, strict=True)):
+    for scene, start in zip(spec.scenes, layout.starts, strict=True):
         span = scene.entry_frames
         if scene.entry == "cut":
             cuts.append(start)
@@ -344,3 +346,99 @@ def write_clip(path: Path, spec: ClipSpec) -> dict[str, Any]:
         output.mux(stream.encode(None))
     truth["times_s"] = times
     return truth
+
+
+def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
+    """Named clips covering every transition and distractor, at the given frame size.
+
+    Each clip mixes true boundaries with the false positives users complain about most, so a
+    detector cannot score well by being timid or by being trigger-happy.
+    """
+    size = {"width": width, "height": height}
+    s = SceneSpec
+    return {
+        "cuts_motion": ClipSpec(
+            scenes=(
+                s(45, 101, "sky", "pan", "start"),
+                s(40, 102, "desert", "zoom"),
+                s(35, 103, "forest", "static"),
+                s(50, 104, "night", "shake"),
+                s(30, 105, "studio", "pan"),
+                s(40, 106, "sky", "zoom"),
+            ),
+            **size,
+        ),
+        "same_location_cuts": ClipSpec(
+            scenes=tuple(
+                s(
+                    36 + 4 * k,
+                    110 + k,
+                    "studio",
+                    ("pan", "static", "zoom")[k % 3],
+                    "start" if k == 0 else "cut",
+                )
+                for k in range(5)
+            ),
+            noise=3.0,
+            **size,
+        ),
+        "flashes": ClipSpec(
+            scenes=(
+                s(70, 121, "night", "static", "start", flashes=(12, 30, 31, 50)),
+                s(60, 122, "sky", "pan", flashes=(20, 40)),
+                s(50, 123, "forest", "shake", flashes=(25,)),
+            ),
+            **size,
+        ),
+        "whip_pans": ClipSpec(
+            scenes=(
+                s(60, 131, "desert", "whip_pan", "start"),
+                s(60, 132, "sky", "whip_pan"),
+                s(50, 133, "forest", "fast_pan"),
+                s(60, 134, "night", "whip_pan"),
+            ),
+            **size,
+        ),
+        "fast_objects": ClipSpec(
+            scenes=(
+                s(60, 141, "forest", "fast_object", "start"),
+                s(60, 142, "desert", "fast_object"),
+                s(45, 143, "sky", "shake"),
+            ),
+            **size,
+        ),
+        "fades_dissolves": ClipSpec(
+            scenes=(
+                s(50, 151, "sky", "pan", "start", 15),
+                s(50, 152, "desert", "zoom", "dissolve", 8),
+                s(60, 153, "forest", "pan", "fade", 12),
+                s(70, 154, "night", "static", "dissolve", 30),
+                s(50, 155, "studio", "shake", "dissolve", 16),
+                s(45, 156, "sky", "static", "cut"),
+            ),
+            fade_out_end=15,
+            **size,
+        ),
+        "exposure_drift": ClipSpec(
+            scenes=(
+                s(80, 161, "sky", "static", "start", exposure_drift=0.6),
+                s(80, 162, "forest", "pan", exposure_drift=-0.5),
+                s(60, 163, "desert", "zoom", "dissolve", 20, exposure_drift=0.3),
+            ),
+            **size,
+        ),
+        "ntsc_vfr_rotated": ClipSpec(
+            scenes=(
+                s(50, 171, "desert", "pan", "start"),
+                s(45, 172, "night", "zoom"),
+                s(60, 173, "sky", "static", "dissolve", 18),
+                s(40, 174, "forest", "shake", "cut", flashes=(15,)),
+            ),
+            fps=Fraction(30000, 1001),
+            variable_frame_rate=True,
+            rotation=-90,
+            sample_aspect_ratio=Fraction(4, 3),
+            timecode="00:59:59;28",
+            **size,
+        ),
+    }

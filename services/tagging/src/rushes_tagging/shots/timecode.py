@@ -42,13 +42,18 @@ class TimecodeRate:
 def timecode_rate(fps: float | Fraction, drop_frame: bool | None = None) -> TimecodeRate:
     """The labelling for `fps`. `drop_frame=None` means drop-frame at 29.97/59.94, else non-drop.
 
-    Rates within 0.005 of an NTSC rate (N * 1000/1001) are taken as exactly that rate.
+    Rates within 0.005 of an NTSC rate (N * 1000/1001) are taken as exactly that rate. Asking
+    for drop-frame at a rate near 30 or 60 (a variable-frame-rate average such as 29.998) also
+    selects the NTSC rate: drop-frame labels only exist there.
     """
     value = float(fps)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"frame rate must be a positive number, got {fps!r}")
     ntsc_nominal = round(value * 1001 / 1000)
     is_ntsc = abs(value - ntsc_nominal * 1000 / 1001) < _NTSC_TOLERANCE and ntsc_nominal % 6 == 0
+    near_drop_rate = round(value) in (30, 60) and abs(value - round(value)) < 0.5
+    if drop_frame and not is_ntsc and near_drop_rate:
+        is_ntsc, ntsc_nominal = True, round(value)
     if is_ntsc:
         exact, nominal = Fraction(ntsc_nominal * 1000, 1001), ntsc_nominal
     else:
@@ -72,13 +77,17 @@ def parse_timecode(text: str, rate: TimecodeRate) -> int:
     if hh >= 24 or mm >= 60 or ss >= 60:
         raise ValueError(f"timecode {text!r} has hours >= 24, minutes >= 60 or seconds >= 60")
     if ff >= rate.nominal:
-        raise ValueError(f"timecode {text!r} has frame {ff}, but {rate.nominal} fps labels run 0-{rate.nominal - 1}")
+        raise ValueError(
+            f"timecode {text!r} has frame {ff}, but {rate.nominal} fps labels run 0-{rate.nominal - 1}"
+        )
     marks_drop = separator != ":"
     if marks_drop and not rate.drop_frame:
         raise ValueError(f"timecode {text!r} is drop-frame (';'), but the rate is non-drop")
     drop = rate.dropped_per_minute
     if drop and ss == 0 and mm % 10 != 0 and ff < drop:
-        raise ValueError(f"timecode {text!r} does not exist in drop-frame counting (labels 0-{drop - 1} are skipped)")
+        raise ValueError(
+            f"timecode {text!r} does not exist in drop-frame counting (labels 0-{drop - 1} are skipped)"
+        )
     total_minutes = 60 * hh + mm
     return ((hh * 3600 + mm * 60 + ss) * rate.nominal + ff) - drop * (total_minutes - total_minutes // 10)
 

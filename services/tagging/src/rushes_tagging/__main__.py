@@ -1,0 +1,80 @@
+"""`python -m rushes_tagging`: the tagging service.
+
+Consumes rushes.v1.asset.ingested (durable "tagging"), serves TaggingService on
+RUSHES_GRPC__ADDRESS. The preset for automatic tagging is RUSHES_TAGGING_PRESET (default: the
+presets file's default). Face detection runs on Triton (RUSHES_TRITON__URL); while the model is
+unavailable, jobs are retried with backoff and never silently tagged without faces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from rushes.tagging.v1 import tagging_service_pb2_grpc as pb_grpc
+from rushes_config import ConfigError, RushesSettings
+from rushes_events import Consumer, EventBus
+from rushes_grpc import service_main, start_server
+from rushes_inference import TritonClient
+from rushes_metrics import init_stage_labels
+from rushes_storage import ObjectStore
+
+from rushes_tagging.analysis import warm_up
+from rushes_tagging.consumer import INGESTED, TaggingHandler
+from rushes_tagging.job import STAGE, TaggingJob
+from rushes_tagging.presets import PresetError, bundled_presets, get_preset
+from rushes_tagging.servicer import TaggingServicer
+
+log = logging.getLogger("rushes_tagging")
+SERVICE_NAME = "rushes.tagging.v1.TaggingService"
+
+
+async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
+    try:
+        presets = bundled_presets()
+        preset = get_preset(os.environ.get("RUSHES_TAGGING_PRESET") or None, presets)
+    except PresetError as exc:
+        raise ConfigError(str(exc)) from None
+    init_stage_labels(STAGE)
+    await asyncio.to_thread(warm_up)
+    store = ObjectStore(settings.s3)
+    await asyncio.to_thread(store.ensure_bucket)
+    bus = await EventBus.connect(settings.nats, name="tagging")
+    await bus.ensure_stream()
+    triton = TritonClient(settings.triton)
+    work_dir = Path(settings.state_dir) / "spool" / "tagging"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    job = TaggingJob(store, bus, triton, settings.limits, work_dir=work_dir)
+    servicer = TaggingServicer(job, presets)
+    server = await start_server(
+        name="tagging",
+        address=settings.grpc.address,
+        register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
+        service_names=[SERVICE_NAME],
+        settings=settings.grpc,
+    )
+    log.info("tagging gRPC server listening on %s (%s), preset %s", server.address, SERVICE_NAME, preset.name)
+    consumer = Consumer(
+        bus,
+        stage=STAGE,
+        durable=STAGE,
+        filter_subjects=[INGESTED],
+        handler=TaggingHandler(job, bus, preset),
+        settings=settings.nats,
+        max_ack_pending=4,
+    )
+    await consumer.ensure()
+    await consumer.run(stop)
+    await server.stop(settings.grpc.grace_s)
+    await triton.close()
+    await bus.close()
+
+
+def main() -> None:
+    service_main(serve, service_name="tagging")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""One tagging job end to end: fetch, scan, detect faces on Triton, decide, store, announce.
+
+Used by both entry points (the asset.ingested consumer and the Retag RPC). Raises MediaRejected
+for the asset's own faults (recorded as a per-asset failure), StorageUnavailable /
+ModelUnavailable / EventBusUnavailable for ours (retried).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from google.protobuf.timestamp_pb2 import Timestamp
+from rushes.events.v1 import events_pb2
+from rushes_config import MediaLimits
+from rushes_events import EventBus, message_id, new_envelope
+from rushes_inference import TritonClient, detect_faces
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
+from rushes_storage import ObjectStore
+
+from rushes_tagging import tagger
+from rushes_tagging.analysis import FaceBox, faces_from_boxes
+from rushes_tagging.presets import Preset
+from rushes_tagging.tag_store import TagStore
+from rushes_tagging.version import PRODUCER, VERSION
+
+log = logging.getLogger(__name__)
+STAGE = "tagging"
+TAGGED = "rushes.v1.asset.tagged"
+MAX_AUDIO_BYTES = 2 * 1024**3
+
+
+@dataclass
+class JobOutcome:
+    event: events_pb2.AssetTagged
+    republished: bool
+
+
+def _timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+class TaggingJob:
+    def __init__(
+        self,
+        store: ObjectStore,
+        bus: EventBus,
+        triton: TritonClient,
+        limits: MediaLimits,
+        *,
+        work_dir: Path | None = None,
+    ) -> None:
+        self.store = store
+        self.tags = TagStore(store)
+        self.bus = bus
+        self.triton = triton
+        self.limits = limits
+        self.work_dir = work_dir
+
+    async def run(
+        self, ingested: events_pb2.AssetIngested, preset: Preset, version: int, *, trace_id: str | None = None
+    ) -> JobOutcome:
+        asset_id = ingested.envelope.asset_id
+        stored = await asyncio.to_thread(self.tags.load, asset_id, version)
+        if stored is not None:
+            # A redelivery after the work was stored: announce the same result again (deduplicated).
+            await self.bus.publish(stored, msg_id=message_id(asset_id, STAGE, f"v{version}"))
+            return JobOutcome(event=stored, republished=True)
+        started = time.time()
+        with tempfile.TemporaryDirectory(prefix="rushes-tagging-", dir=self.work_dir) as tmp:
+            event = await self._tag(ingested, preset, version, Path(tmp), started, trace_id)
+        await asyncio.to_thread(self.tags.save, asset_id, version, event)
+        await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, f"v{version}"))
+        PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
+        STAGE_DURATION.labels(stage=STAGE).observe(time.time() - started)
+        FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
+        return JobOutcome(event=event, republished=False)
+
+    async def _tag(
+        self,
+        ingested: events_pb2.AssetIngested,
+        preset: Preset,
+        version: int,
+        tmp: Path,
+        started: float,
+        trace_id: str | None,
+    ) -> events_pb2.AssetTagged:
+        asset_id = ingested.envelope.asset_id
+        technical = ingested.technical
+        event = events_pb2.AssetTagged(
+            envelope=new_envelope(
+                TAGGED,
+                asset_id=asset_id,
+                producer=PRODUCER,
+                producer_version=VERSION,
+                project=ingested.envelope.project,
+                trace_id=trace_id or ingested.envelope.trace_id or None,
+            ),
+            preset=preset.name,
+            tags_version=version,
+        )
+        for name, value in tagger.clip_values(technical).items():
+            event.values[name].CopyFrom(value)
+        if technical.has_video:
+            original = tmp / "original"
+            await asyncio.to_thread(
+                self.store.get_file, ingested.objects["original"], original, max_bytes=self.limits.max_bytes
+            )
+            scan = await asyncio.to_thread(tagger.scan, original, technical, preset, self.limits)
+            faces = await self._faces(scan)
+            audio = await self._audio(ingested, tmp)
+            shots = await asyncio.to_thread(tagger.finish, scan, preset, faces=faces, audio=audio)
+            flags: set[str] = set()
+            for tagged in shots:
+                key = await asyncio.to_thread(
+                    self.tags.put_keyframe, asset_id, version, tagged.shot.index, tagged.keyframe_jpeg
+                )
+                tagged.shot.keyframe = key
+                event.shots.append(tagged.shot)
+                flags.update(flag.name for flag in tagged.shot.flags)
+            event.flags.extend(sorted(flags))
+        event.run.CopyFrom(
+            events_pb2.StageRun(
+                stage=STAGE, started_at=_timestamp(started), finished_at=_timestamp(time.time())
+            )
+        )
+        return event
+
+    async def _faces(self, scan: tagger.Scan) -> dict[int, dict[int, list[FaceBox]]]:
+        """Face boxes on the sampled frames of every shot (Triton; ModelUnavailable propagates)."""
+        found: dict[int, dict[int, list[FaceBox]]] = {}
+        for shot_index, samples in scan.face_samples.items():
+            per_frame: dict[int, list[FaceBox]] = {}
+            for frame_index, bgr in samples:
+                detections = await detect_faces(self.triton, bgr)
+                per_frame[frame_index] = faces_from_boxes(
+                    detections.boxes, frame_width=bgr.shape[1], frame_height=bgr.shape[0]
+                )
+            found[shot_index] = per_frame
+        return found
+
+    async def _audio(self, ingested: events_pb2.AssetIngested, tmp: Path) -> tuple[np.ndarray, int] | None:
+        key = ingested.objects.get("audio")
+        if not key:
+            return None
+        path = tmp / "audio.wav"
+        await asyncio.to_thread(self.store.get_file, key, path, max_bytes=MAX_AUDIO_BYTES)
+        return await asyncio.to_thread(_read_wav, path)
+
+
+def _read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """The ingest WAV (16-bit mono) as float32 samples in [-1, 1]."""
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise ValueError(f"{path.name}: expected 16-bit PCM")
+        rate = wav.getframerate()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+        if wav.getnchannels() > 1:
+            samples = samples.reshape(-1, wav.getnchannels()).mean(axis=1)
+    return samples, rate
