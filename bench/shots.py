@@ -31,7 +31,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import av
-
 from rushes_tagging.shots import detect_shots
 from rushes_tagging.shots.synthetic import catalogue, write_clip
 

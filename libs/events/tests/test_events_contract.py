@@ -90,8 +90,8 @@ def test_decode_round_trip() -> None:
 
 
 def test_decode_unknown_subject_is_poison_naming_the_subject() -> None:
-    with pytest.raises(PoisonMessage, match=r"rushes\.v1\.asset\.tagged.*EVENT_TYPES"):
-        decode_event("rushes.v1.asset.tagged", b"")
+    with pytest.raises(PoisonMessage, match=r"rushes\.v1\.asset\.curated.*EVENT_TYPES"):
+        decode_event("rushes.v1.asset.curated", b"")
 
 
 def test_decode_garbled_payload_is_poison() -> None:

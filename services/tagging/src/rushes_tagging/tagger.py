@@ -38,6 +38,7 @@ from rushes_tagging.shots import ShotResult, detect_shots
 from rushes_tagging.shots.features import upright_turns
 
 ANALYSIS_WIDTH = 480
+_PLANAR_8BIT_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"})
 FACE_FRAMES_PER_SHOT = 3
 METADATA_MODEL = "rushes.metadata"
 METADATA_VERSION = "1.0.0"
@@ -79,6 +80,7 @@ def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: Med
     starts = [shot.start_frame for shot in shots.shots]
     samples: dict[int, list[tuple[int, np.ndarray]]] = {i: [] for i in range(len(analyzers))}
     sampled_counts = [0] * len(analyzers)
+    pushed = [0] * len(analyzers)
     with open_untrusted(path, limits) as opened:
         stream = opened.video
         assert stream is not None  # technical.has_video
@@ -95,14 +97,23 @@ def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: Med
                 if size is None:
                     turns = upright_turns(frame.rotation)
                     size = analysis_size(frame.width, frame.height, sar, turns)
-                bgr = _analysis_frame(frame, size, turns)
                 shot_index = bisect.bisect_right(starts, index) - 1
                 pts_s = (
                     float(frame.pts * frame.time_base)
                     if frame.pts is not None and frame.time_base is not None
                     else index / shots.fps
                 )
-                if analyzers[shot_index].push(index, pts_s, bgr):
+                # Only every Nth frame of a shot gets full statistics (colour, exposure...); the
+                # others feed camera motion alone, which needs luma: skip the colour conversion.
+                full = pushed[shot_index] % config.stats_every_n_frames == 0
+                pushed[shot_index] += 1
+                if full:
+                    bgr = _analysis_frame(frame, size, turns)
+                    gray = None
+                else:
+                    gray = _analysis_gray(frame, size, turns)
+                    bgr = np.broadcast_to(gray[..., None], (*gray.shape, 3))
+                if analyzers[shot_index].push(index, pts_s, bgr, gray):
                     sampled_counts[shot_index] += 1
                     _keep_face_sample(samples[shot_index], sampled_counts[shot_index], index, bgr)
     return Scan(shots=shots, analyzers=analyzers, face_samples=samples)
@@ -111,8 +122,24 @@ def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: Med
 def _analysis_frame(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> np.ndarray:
     width, height = size
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
-    bgr = frame.reformat(width=stored_w, height=stored_h, format="bgr24", interpolation="AREA").to_ndarray()
+    bgr = frame.reformat(
+        width=stored_w, height=stored_h, format="bgr24", interpolation="BILINEAR"
+    ).to_ndarray()
     return np.ascontiguousarray(np.rot90(bgr, turns)) if turns else bgr
+
+
+def _analysis_gray(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> np.ndarray:
+    """Luma at analysis size. For 8-bit planar YUV the Y plane is read in place (no conversion):
+    only camera motion uses these frames, and phase correlation ignores the luma range."""
+    width, height = size
+    stored_w, stored_h = (height, width) if turns % 2 else (width, height)
+    if frame.format.name in _PLANAR_8BIT_YUV:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        gray = cv2.resize(luma, (stored_w, stored_h), interpolation=cv2.INTER_AREA)
+    else:
+        gray = frame.reformat(width=stored_w, height=stored_h, format="gray").to_ndarray()
+    return np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray
 
 
 def _keep_face_sample(kept: list[tuple[int, np.ndarray]], seen: int, index: int, bgr: np.ndarray) -> None:

@@ -60,7 +60,7 @@ class ShotDetectorConfig:
     dissolve_floor: float = 0.12
     """Least change between the frames either side of a dissolve."""
 
-    dissolve_ratio: float = 2.0
+    dissolve_ratio: float = 2.5
     """The aligned change across a dissolve (2h frames) must exceed this multiple of the aligned
     change over the h frames just before it and just after it (the shots either side hold
     together; a pan or zoom keeps changing)."""

@@ -14,6 +14,7 @@ together; h rather than 2h frames so that a neighbouring cut rarely falls inside
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -134,45 +135,91 @@ def decide_dissolves(
     *,
     config: ShotDetectorConfig,
 ) -> list[GradualDecision]:
-    """Accepted dissolves: steady shots either side, no cut inside, one per overlapping group."""
-    accepted: list[tuple[float, GradualDecision]] = []
-    cuts = np.asarray(sorted(cut_frames), dtype=np.int64)
-    others = [(c, c) for c in cuts.tolist()] + [(f.start_frame, f.end_frame) for f in fades]
-    for cand in candidates:
-        c, h = cand.centre, cand.half
-        # A context window that holds another transition says nothing about the shot's steadiness.
-        before = 0.0 if _holds(others, c - 2 * h, c - h) else cand.before
-        after = 0.0 if _holds(others, c + h, c + 2 * h) else cand.after
-        context = max(before, after)
-        if cand.change < max(config.dissolve_floor, config.dissolve_ratio * context):
-            continue
-        if cuts.size and np.any((cuts > c - h) & (cuts <= c + h)):
-            continue
-        profile = np.asarray(cand.profile)
-        rising = np.flatnonzero(profile >= PROFILE_LOW)
-        settled = np.flatnonzero(profile >= PROFILE_HIGH)
-        if not rising.size:
-            continue
-        first = c - h + int(rising[0])
-        last = c - h + int(settled[0]) if settled.size else c + h
-        if last - first < 2:
-            continue  # a step, not a mix: a cut the cut detector declined
-        order = np.corrcoef(np.arange(len(profile)), profile)[0, 1] if np.ptp(profile) > 0 else 0.0
-        if not order > 0.8:
-            continue
-        if any(first < f.end_frame and f.start_frame < last for f in fades):
-            continue  # a mix with black is a fade, reported as such
-        margin = 1.0 - 0.5 * (max(config.dissolve_floor, config.dissolve_ratio * context) / cand.change) ** 2
-        fit = 1.0 - 0.5 * cand.residual / config.dissolve_max_residual
-        confidence = round(max(0.0, min(1.0, margin * fit)), 3)
-        reason = (
-            f"cross_blend: frames {first}-{last} mix two shots (weight {cand.alpha:.2f} mid-way, "
-            f"residual {cand.residual:.2f}); change across {cand.change:.3f} over {cand.coverage:.0%} "
-            f"of the picture vs {context:.3f} around"
-        )
-        score = cand.change * (1.0 - cand.residual)
-        accepted.append((score, GradualDecision("dissolve", first, last, confidence, reason)))
-    return _non_overlapping(accepted)
+    """Accepted dissolves: steady shots either side, no cut inside, one per overlapping group.
+
+    A context window that holds another transition says nothing about how steady the shot is,
+    so it is ignored. Dissolves found in one round are such transitions for the next round
+    (back-to-back dissolves each sit in the other's context window).
+    """
+    cuts = sorted(cut_frames)
+    others = [(c, c) for c in cuts] + [(f.start_frame, f.end_frame) for f in fades]
+    kept: list[GradualDecision] = []
+    for _round in range(3):
+        scored = [
+            judged
+            for cand in candidates
+            if (judged := _judge_dissolve(cand, cuts, others, fades, config)) is not None
+        ]
+        kept = _non_overlapping(scored)
+        widened = [(c, c) for c in cuts] + [(f.start_frame, f.end_frame) for f in fades]
+        widened += [(d.start_frame, d.end_frame) for d in kept]
+        if sorted(widened) == sorted(others):
+            break
+        others = widened
+    return kept
+
+
+def _judge_dissolve(
+    cand: DissolveCandidate,
+    cuts: Sequence[int],
+    others: Sequence[tuple[int, int]],
+    fades: Sequence[GradualDecision],
+    config: ShotDetectorConfig,
+) -> tuple[float, GradualDecision] | None:
+    """(score, decision) when `cand` is a dissolve, given the other transitions known so far."""
+    c, h = cand.centre, cand.half
+    own = [span for span in others if not (span[0] >= c - h and span[1] <= c + h + 1 and span[0] != span[1])]
+    before = 0.0 if _holds(own, c - 2 * h, c - h) else cand.before
+    after = 0.0 if _holds(own, c + h, c + 2 * h) else cand.after
+    context = max(before, after)
+    needed = max(config.dissolve_floor, config.dissolve_ratio * context)
+    if cand.change < needed:
+        return None
+    if any(c - h < cut <= c + h for cut in cuts):
+        return None
+    span = _mix_span(np.asarray(cand.profile), c - h)
+    if span is None:
+        return None
+    first, last = span
+    if last - first < 2:
+        return None  # a step, not a mix: a cut the cut detector declined
+    profile = np.asarray(cand.profile)
+    order = np.corrcoef(np.arange(len(profile)), profile)[0, 1] if np.ptp(profile) > 0 else 0.0
+    if not order > 0.8:
+        return None
+    if any(first < f.end_frame and f.start_frame < last for f in fades):
+        return None  # a mix with black is a fade, reported as such
+    margin = 1.0 - 0.5 * (needed / cand.change) ** 2
+    fit = 1.0 - 0.5 * cand.residual / config.dissolve_max_residual
+    confidence = round(max(0.0, min(1.0, margin * fit)), 3)
+    reason = (
+        f"cross_blend: frames {first}-{last} mix two shots (weight {cand.alpha:.2f} mid-way, "
+        f"residual {cand.residual:.2f}); change across {cand.change:.3f} over {cand.coverage:.0%} "
+        f"of the picture vs {context:.3f} around"
+    )
+    return cand.change * (1.0 - cand.residual), GradualDecision("dissolve", first, last, confidence, reason)
+
+
+def _mix_span(profile: np.ndarray, offset: int) -> tuple[int, int] | None:
+    """[first mixed frame, first pure frame of the new shot) from the mixing weights.
+
+    The weights of a dissolve rise in a straight line; motion in the shots makes the flat parts
+    drift, so the line is fitted where the mix is clear (0.15..0.85) and extended to 0 and 1.
+    Too few such frames (a short dissolve): the first and last frames that leave 'pure'.
+    """
+    middle = np.flatnonzero((profile >= 0.15) & (profile <= 0.85))
+    if middle.size >= 3:
+        slope, intercept = np.polyfit(middle.astype(np.float64), profile[middle], 1)
+        if slope > 0:
+            start = math.floor(-intercept / slope) + 1
+            end = math.ceil((1.0 - intercept) / slope)
+            return offset + max(0, start), offset + min(len(profile) - 1, end)
+    rising = np.flatnonzero(profile >= PROFILE_LOW)
+    if not rising.size:
+        return None
+    settled = np.flatnonzero(profile >= PROFILE_HIGH)
+    last = int(settled[0]) if settled.size else len(profile) - 1
+    return offset + int(rising[0]), offset + last
 
 
 def _holds(spans: Sequence[tuple[int, int]], first: int, last: int) -> bool:
