@@ -7,7 +7,6 @@ from there by path, since tests/ is not a package.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,6 @@ from rushes_config import MediaLimits
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 SAMPLES_DIR = FIXTURES_DIR / "samples"
-if str(FIXTURES_DIR) not in sys.path:
-    sys.path.insert(0, str(FIXTURES_DIR))
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +38,7 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Small synthetic files shared by several tests (written once per session)."""
     from fractions import Fraction
 
-    from media_builders import solid_frames, tone, write_video
+    from rushes_testing.media_builders import solid_frames, tone, write_video
 
     directory = tmp_path_factory.mktemp("media")
     # A phone held upright: display matrix -90 (PyAV's counter-clockwise convention).

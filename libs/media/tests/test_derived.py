@@ -104,7 +104,7 @@ def test_audio_only_proxy_is_aac_mp4(samples_dir: Path, tmp_path: Path) -> None:
 
 
 def test_truncated_source_fails_without_output(tmp_path: Path) -> None:
-    from media_builders import solid_frames, tone, write_video
+    from rushes_testing.media_builders import solid_frames, tone, write_video
 
     full = write_video(
         tmp_path / "full.mkv",
@@ -126,7 +126,7 @@ def test_truncated_source_fails_without_output(tmp_path: Path) -> None:
 
 
 def test_decode_error_mid_file_fails_without_output(tmp_path: Path) -> None:
-    from media_builders import write_corrupt_middle
+    from rushes_testing.media_builders import write_corrupt_middle
 
     source = write_corrupt_middle(tmp_path / "corrupt.mkv")
     out_dir = tmp_path / "out"
@@ -229,8 +229,8 @@ def test_proxy_and_wav_in_one_pass(samples_dir: Path, tmp_path: Path) -> None:
 
 def test_short_picture_beside_full_sound_is_not_truncation(tmp_path: Path) -> None:
     """A 2 s picture track with 10 s of sound ends early on purpose: only missing data is a cut."""
-    from media_builders import solid_frames, tone, write_video
     from rushes_media import probe
+    from rushes_testing.media_builders import solid_frames, tone, write_video
 
     source = write_video(
         tmp_path / "short_video.mkv",

@@ -86,7 +86,7 @@ def secret(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FifoWatch]:
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, listener: Listener, secret: FifoWatch) -> list:
-    from hostile import build_hostile_corpus
+    from rushes_testing.hostile import build_hostile_corpus
 
     return build_hostile_corpus(
         tmp_path_factory.mktemp("hostile"), port=listener.port, secret=str(secret.path)

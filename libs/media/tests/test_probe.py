@@ -85,7 +85,7 @@ def test_non_square_pixels(media_dir: Path, limits: MediaLimits) -> None:
 
 
 def test_variable_frame_rate_is_detected(tmp_path: Path, limits: MediaLimits) -> None:
-    from media_builders import write_vfr
+    from rushes_testing.media_builders import write_vfr
 
     technical = probe(write_vfr(tmp_path / "vfr.mkv"), limits)
     assert technical.variable_frame_rate is True
@@ -117,7 +117,7 @@ def test_configured_limits_are_enforced(samples_dir: Path, override: dict[str, A
 
 
 def test_metadata_limit(tmp_path: Path) -> None:
-    from media_builders import solid_frames, write_video
+    from rushes_testing.media_builders import solid_frames, write_video
 
     path = write_video(
         tmp_path / "tagged.mp4",

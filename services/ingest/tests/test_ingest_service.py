@@ -191,3 +191,25 @@ async def test_register_object_already_in_the_bucket(ingest_service, tmp_path) -
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await ingest_service.stub.RegisterObject(pb.RegisterObjectRequest(key="incoming/missing.mp4"))
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def _hostile_cases(tmp_dir: Path):
+    from rushes_testing.hostile import build_hostile_corpus
+
+    return build_hostile_corpus(tmp_dir)
+
+
+async def test_every_hostile_file_is_rejected_announced_and_leaves_nothing(ingest_service, tmp_path) -> None:
+    cases = _hostile_cases(tmp_path / "hostile")
+    assert len(cases) >= 15
+    for case in cases:
+        content = case.path.read_bytes()
+        asset_id = hashlib.sha256(content).hexdigest()[:32]
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await ingest_service.stub.IngestFile(_chunks(case.path), timeout=60)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, case.name
+        assert f"({case.expected_code})" in caught.value.details(), (case.name, caught.value.details())
+        assert _keys(ingest_service, asset_id) == [], case.name
+        rejected = await _events(ingest_service, "rushes.v1.asset.rejected", asset_id)
+        assert rejected and rejected[-1].reason_code == case.expected_code, case.name
+    assert list(ingest_service.spool_dir.iterdir()) == []
