@@ -179,3 +179,38 @@ def test_audio_only_assets_pass_tagging_without_shots(stack: Path) -> None:
     assert record["status"] == "complete"
     assert record["stages"]["tagging"]["status"] == "complete"
     assert record["shots"] == []
+
+
+def test_reviewer_correction_is_recorded_and_exported_as_feedback(stack: Path, tmp_path: Path) -> None:
+    record = json.loads(rushes(stack, "ingest", "--wait", "--json", str(SAMPLES / "shaky_zoom.mp4")).stdout)[
+        0
+    ]
+    version = record["tags_version"]
+    old = record["shots"][0]["values"]["category"]["value"]
+    new = "interview" if old != "interview" else "b_roll"
+    out = rushes(
+        stack, "review", "correct", record["asset_id"][:12], "--shot", "0", "--field", "category",
+        "--value", new, "--reviewer", "ana", "--note", "talking head", "--json",
+    )  # fmt: skip
+    correction = json.loads(out.stdout)
+    assert correction["reviewer"] == "ana" and correction["new_value"] == new
+    assert correction["old"]["value"] == old and correction["tags_version"] == version
+
+    shown = json.loads(rushes(stack, "show", record["asset_id"], "--json").stdout)
+    assert shown["shots"][0]["values"]["category"]["value"] == new
+    assert shown["shots"][0]["values"]["category"]["model"] == "human"
+    assert any(
+        a["event_type"] == "rushes.v1.asset.reviewed" and a["principal"] == "ana" for a in shown["audit"]
+    )
+
+    feedback = tmp_path / "feedback.jsonl"
+    rushes(stack, "feedback", "export", "--out", str(feedback))
+    lines = [json.loads(line) for line in feedback.read_text().splitlines()]
+    mine = [line for line in lines if line["correction_id"] == correction["correction_id"]]
+    assert len(mine) == 1 and mine[0]["field"] == "category" and mine[0]["old"]["model"]
+
+    stale = rushes(
+        stack, "review", "correct", record["asset_id"], "--shot", "0", "--field", "category",
+        "--value", "scene", "--expect-version", str(version + 5), check=False,
+    )  # fmt: skip
+    assert stale.returncode == 1 and "tags changed" in stale.stderr

@@ -57,6 +57,25 @@ def _parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="the tagging presets")
     presets.add_argument("--json", action="store_true")
 
+    review = sub.add_parser("review", help="human verdicts on AI values")
+    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND")
+    correct = review_sub.add_parser(
+        "correct", help="correct one value (recorded with who, when, old and new)"
+    )
+    correct.add_argument("asset_id", metavar="ASSET")
+    correct.add_argument("--shot", type=int, default=-1, help="shot index (default: a clip-level value)")
+    correct.add_argument("--field", required=True, help="e.g. shot_type, category, exposure")
+    correct.add_argument("--value", required=True, help="the right value (JSON, or a bare word)")
+    correct.add_argument("--reviewer", default=None, help="default: $RUSHES_REVIEWER or the login name")
+    correct.add_argument("--note", default="")
+    correct.add_argument("--expect-version", type=int, default=None, help="tags version you reviewed")
+    correct.add_argument("--json", action="store_true")
+    feedback = sub.add_parser("feedback", help="feedback data for retraining")
+    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True, metavar="SUBCOMMAND")
+    export = feedback_sub.add_parser("export", help="every correction as JSON lines")
+    export.add_argument("--project", default="")
+    export.add_argument("--out", type=Path, default=None, help="write to FILE instead of stdout")
+
     events = sub.add_parser("events", help="the event stream")
     events_sub = events.add_subparsers(dest="events_command", required=True, metavar="SUBCOMMAND")
     tail = events_sub.add_parser("tail", help="print events as they are published")
@@ -132,6 +151,37 @@ def _dispatch(args: argparse.Namespace) -> int:
             for preset in found:
                 mark = " (default)" if preset["is_default"] else ""
                 print(f"{preset['name']}{mark}: {preset['description']}")
+        return EXIT_OK
+    if args.command == "review":
+        from rushes_cli.review_cmd import correct, default_reviewer
+
+        result = asyncio.run(
+            correct(
+                settings,
+                args.asset_id,
+                shot=args.shot,
+                field=args.field,
+                value=args.value,
+                reviewer=args.reviewer or default_reviewer(),
+                note=args.note,
+                expected_version=args.expect_version,
+            )
+        )
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            where = f"shot {result['shot_index']}" if result["shot_index"] >= 0 else "clip"
+            print(
+                f"{result['asset_id']} {where} {result['field']}: {json.dumps(result['old'].get('value'))} -> "
+                f"{json.dumps(result['new_value'])} (by {result['reviewer']}, tags v{result['tags_version']})"
+            )
+        return EXIT_OK
+    if args.command == "feedback":
+        from rushes_cli.review_cmd import export_feedback
+
+        count = asyncio.run(export_feedback(settings, project=args.project, out=args.out))
+        if args.out:
+            print(f"wrote {count} corrections to {args.out}")
         return EXIT_OK
     if args.command == "events":
         from rushes_cli.events_cmd import tail

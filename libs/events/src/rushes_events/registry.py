@@ -24,6 +24,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     subject_for("asset.stage_started"): events_pb2.StageStarted,
     subject_for("asset.stage_failed"): events_pb2.StageFailed,
     subject_for("asset.tagged"): events_pb2.AssetTagged,
+    subject_for("asset.reviewed"): events_pb2.AssetReviewed,
     DLQ_PREFIX + ">": events_pb2.DeadLetter,
 }
 

@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from google.protobuf import struct_pb2
+from google.protobuf.json_format import MessageToDict, ParseDict
 from google.protobuf.message import Message
 from psycopg import sql
 from psycopg.types.json import Jsonb
+from rushes.asset.v1 import asset_pb2
 
 from rushes_library import stage_rules  # noqa: F401 - registers the later stages' event rules
+from rushes_library.corrections import apply_correction
 from rushes_library.database import AsyncConn, Database
 from rushes_library.paging import (
     Cursor,
@@ -35,6 +39,7 @@ from rushes_library.state import (
 )
 
 MIN_PREFIX_CHARS = 8
+REVIEWED = "rushes.v1.asset.reviewed"
 # Key space of the per-asset transaction lock (the two-int form keeps it apart from the migration lock).
 _ASSET_LOCK_CLASS = 0x52555348  # "RUSH"
 
@@ -103,6 +108,79 @@ class Catalog:
             if after != before or status != stored_status:
                 await _save_state(conn, before, after, status)
             return True
+
+    async def correct_value(
+        self,
+        asset_ref: str,
+        *,
+        shot_index: int,
+        field: str,
+        new_value: struct_pb2.Value,
+        reviewer: str,
+        note: str = "",
+        expected_tags_version: int,
+    ) -> asset_pb2.Correction:
+        """Apply a reviewer's correction, record it (corrections + audit log) in one transaction.
+
+        Raises AssetNotFound / InvalidRequest for the reference, CorrectionRefused for the rest.
+        """
+        async with self._db.connection() as conn, conn.transaction():
+            cursor = await conn.execute(_SELECT_ASSETS + " WHERE asset_id = %s", (asset_ref,))
+            row = await cursor.fetchone() or await _find_by_prefix(conn, asset_ref)
+            asset_id = row["asset_id"]
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_ASSET_LOCK_CLASS, asset_id)
+            )
+            before, status = await _load_state(conn, asset_id)
+            assert before is not None and status is not None  # the row exists and we hold its lock
+            after, correction = apply_correction(
+                before,
+                shot_index=shot_index,
+                field=field,
+                new_value=new_value,
+                reviewer=reviewer,
+                note=note,
+                expected_tags_version=expected_tags_version,
+                now=datetime.now(UTC),
+            )
+            record = MessageToDict(correction, preserving_proto_field_name=True)
+            await _save_state(conn, before, after, cast(AssetStatusName, status))
+            await conn.execute(
+                "INSERT INTO corrections (correction_id, asset_id, project, corrected_at, record)"
+                " VALUES (%s, %s, %s, %s, %s)",
+                (correction.correction_id, asset_id, pg_safe(after.project), correction.corrected_at.ToDatetime(UTC),
+                 Jsonb(pg_safe(record))),
+            )  # fmt: skip
+            where = f"shot {shot_index}" if shot_index >= 0 else "clip"
+            await _insert_audit(
+                conn,
+                AuditRecord(
+                    asset_id=asset_id,
+                    time=correction.corrected_at.ToDatetime(UTC),
+                    event_type=REVIEWED,
+                    event_id=correction.correction_id,
+                    producer="library",
+                    producer_version="",
+                    principal=pg_safe(reviewer),
+                    trace_id="",
+                    summary=pg_safe(
+                        f"{reviewer} corrected {where} {field} (tags v{correction.tags_version})"
+                    ),
+                    data=pg_safe(record),
+                ),
+            )
+        return correction
+
+    async def list_corrections(self, *, project: str = "") -> list[asset_pb2.Correction]:
+        """Every correction, oldest first (optionally of one project)."""
+        async with self._db.connection() as conn:
+            # One fixed statement: an empty project matches every project.
+            cursor = await conn.execute(
+                "SELECT record FROM corrections WHERE %s = '' OR project = %s ORDER BY seq",
+                (project, project),
+            )
+            rows = await cursor.fetchall()
+        return [ParseDict(row["record"], asset_pb2.Correction(), ignore_unknown_fields=True) for row in rows]
 
     # --- reading --------------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from importlib.metadata import PackageNotFoundError, version
 
 import grpc
 import psycopg
@@ -26,19 +25,13 @@ from rushes_library.database import Database
 from rushes_library.health import DatabaseWatch
 from rushes_library.migrate import apply_migrations
 from rushes_library.servicer import SERVICE_NAME, LibraryServicer, register
+from rushes_library.version import library_version
 
 log = logging.getLogger(__name__)
 
 NAME = "library"
 # How long a starting library waits for Postgres (it may be starting too) before giving up.
 STARTUP_DB_WAIT_S = 30.0
-
-
-def library_version() -> str:
-    try:
-        return version("rushes-library")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class StartupError(RuntimeError):
@@ -96,6 +89,7 @@ async def run_library(
 
         bus = await EventBus.connect(settings.nats, name=NAME, version=library_version())
         await bus.ensure_stream()
+        servicer.bus = bus
         consumer = build_consumer(bus, settings.nats, CatalogEventHandler(catalog))
         await consumer.ensure()
         watch = DatabaseWatch(catalog.ping, server.set_serving)
