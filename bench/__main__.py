@@ -43,10 +43,19 @@ def main() -> int:
     figures = {}
     for name in names:
         print(f"== {name}", flush=True)
-        figures[name] = BENCHMARKS[name](quick=args.quick)
+        figures[name] = {
+            **BENCHMARKS[name](quick=args.quick),
+            "measured_at": report["started"],
+            "quick": args.quick,
+        }
         print(json.dumps(figures[name], indent=2), flush=True)
-    report["figures"] = figures
     RESULTS.mkdir(exist_ok=True)
+    latest = RESULTS / "latest.json"
+    if latest.exists() and set(names) != set(BENCHMARKS):
+        # A partial run updates its own figures and keeps the others (each says when it ran).
+        previous = json.loads(latest.read_text()).get("figures", {})
+        figures = {**previous, **figures}
+    report["figures"] = figures
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
     print(f"\nwrote {RESULTS / 'latest.json'}")
     return 0

@@ -53,7 +53,7 @@ def stack(tmp_path_factory):
 def test_status_reports_every_component_healthy(stack: Path) -> None:
     report = json.loads(rushes(stack, "status", "--json").stdout)
     components = report["components"]
-    assert {"nats", "s3", "postgres", "triton", "ingest", "library", "tagging"} <= set(components)
+    assert {"nats", "s3", "postgres", "triton", "ingest", "library", "tagging", "asr"} <= set(components)
     for name, comp in components.items():
         assert comp["health"] == "ok", (name, comp)
         assert isinstance(comp["pid"], int) and comp["address"]
@@ -214,3 +214,31 @@ def test_reviewer_correction_is_recorded_and_exported_as_feedback(stack: Path, t
         "--value", "scene", "--expect-version", str(version + 5), check=False,
     )  # fmt: skip
     assert stale.returncode == 1 and "tags changed" in stale.stderr
+
+
+def test_speech_is_transcribed_into_subtitles_that_pass_their_rules(stack: Path, tmp_path: Path) -> None:
+    import jiwer
+    from rushes_asr.subtitles import parse_subtitles
+
+    truth = json.loads((SAMPLES / "TRUTH.json").read_text())["clips"]["pan_timecode.mov"]["speech"][0]
+    record = json.loads(
+        rushes(stack, "ingest", "--wait", "--json", str(SAMPLES / "pan_timecode.mov")).stdout
+    )[0]
+    assert record["stages"]["asr"]["status"] == "complete"
+    transcript = record["transcript"]
+    assert transcript["language"] == "en" and transcript["model"]
+    normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.Strip()])
+    wer = jiwer.wer(normalise(truth["text"]), normalise(transcript["text"]))
+    assert wer <= 0.35, (transcript["text"], wer)  # tiny.en on synthetic espeak speech
+    first = transcript["words"][0]
+    assert abs(first["start_s"] - truth["start_s"]) <= 0.5
+
+    subtitles = record["subtitles"]
+    assert subtitles["cue_count"] >= 1
+    for fmt in ("srt", "vtt", "ttml"):
+        out = tmp_path / f"subs.{fmt}"
+        rushes(stack, "subtitles", record["asset_id"], "--format", fmt, "--out", str(out))
+        cues = parse_subtitles(out.read_text(), fmt)
+        assert len(cues) == subtitles["cue_count"], fmt
+    qc = json.loads(rushes(stack, "subtitles", record["asset_id"], "--qc", "--json").stdout)
+    assert qc["style_violations"] == 0 and qc["cue_count"] == subtitles["cue_count"]

@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="the tagging presets")
     presets.add_argument("--json", action="store_true")
 
+    subs = sub.add_parser("subtitles", help="an asset's subtitles (SRT, WebVTT, TTML) or their QC report")
+    subs.add_argument("asset_id", metavar="ASSET")
+    subs.add_argument("--format", choices=["srt", "vtt", "ttml"], default="srt")
+    subs.add_argument("--out", type=Path, default=None, help="write to FILE instead of stdout")
+    subs.add_argument("--qc", action="store_true", help="print the subtitle QC report")
+    subs.add_argument("--json", action="store_true", help="with --qc: JSON (the only form today)")
+
     review = sub.add_parser("review", help="human verdicts on AI values")
     review_sub = review.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND")
     correct = review_sub.add_parser(
@@ -151,6 +158,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             for preset in found:
                 mark = " (default)" if preset["is_default"] else ""
                 print(f"{preset['name']}{mark}: {preset['description']}")
+        return EXIT_OK
+    if args.command == "subtitles":
+        from rushes_cli.subtitles_cmd import subtitles
+
+        print(asyncio.run(subtitles(settings, args.asset_id, fmt=args.format, qc=args.qc, out=args.out)))
         return EXIT_OK
     if args.command == "review":
         from rushes_cli.review_cmd import correct, default_reviewer

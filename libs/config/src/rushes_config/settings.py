@@ -106,6 +106,7 @@ class RushesSettings(BaseSettings):
     ingest_address: str = Field("127.0.0.1:50051", description="Where clients reach IngestService.")
     library_address: str = Field("127.0.0.1:50052", description="Where clients reach LibraryService.")
     tagging_address: str = Field("127.0.0.1:50053", description="Where clients reach TaggingService.")
+    asr_address: str = Field("127.0.0.1:50054", description="Where probes reach the asr service.")
 
 
 def load_settings(**overrides: Any) -> RushesSettings:

@@ -25,6 +25,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
     subject_for("asset.stage_failed"): events_pb2.StageFailed,
     subject_for("asset.tagged"): events_pb2.AssetTagged,
     subject_for("asset.reviewed"): events_pb2.AssetReviewed,
+    subject_for("asset.transcribed"): events_pb2.AssetTranscribed,
     DLQ_PREFIX + ">": events_pb2.DeadLetter,
 }
 

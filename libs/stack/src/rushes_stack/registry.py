@@ -29,6 +29,7 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("ingest", "rushes_ingest", "ingest_address", "ingest"),
         ServiceSpec("library", "rushes_library", "library_address", None),
         ServiceSpec("tagging", "rushes_tagging", "tagging_address", "tagging", needs_triton=True),
+        ServiceSpec("asr", "rushes_asr", "asr_address", "asr", needs_triton=True),
     )
 }
 

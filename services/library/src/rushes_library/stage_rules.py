@@ -14,6 +14,7 @@ from rushes_library.projection import EventRule, finish_stage, message_to_json, 
 from rushes_library.state import AssetState
 
 TAGGED = "rushes.v1.asset.tagged"
+TRANSCRIBED = "rushes.v1.asset.transcribed"
 
 
 def _apply_tagged(event: events_pb2.AssetTagged, state: AssetState) -> AssetState:
@@ -38,4 +39,24 @@ def _summarize_tagged(event: events_pb2.AssetTagged) -> str:
     )
 
 
+def _apply_transcribed(event: events_pb2.AssetTranscribed, state: AssetState) -> AssetState:
+    as_json: dict[str, Any] = message_to_json(event)
+    state = state.with_sections(
+        transcript=as_json.get("transcript", {}), subtitles=as_json.get("subtitles", {})
+    )
+    return finish_stage(state, event.run.stage or "asr", "complete", event.run)
+
+
+def _summarize_transcribed(event: events_pb2.AssetTranscribed) -> str:
+    if event.skipped_reason:
+        return f"no transcript: {event.skipped_reason}"
+    review = " (to review)" if event.transcript.needs_review or event.subtitles.needs_review else ""
+    flags = f", flags: {', '.join(event.transcript.flags)}" if event.transcript.flags else ""
+    return (
+        f"transcribed {len(event.transcript.words)} words ({event.transcript.language or '?'}), "
+        f"{event.subtitles.cue_count} cues{flags}{review}"
+    )
+
+
 register_rule(TAGGED, EventRule(summarize=_summarize_tagged, apply=_apply_tagged))
+register_rule(TRANSCRIBED, EventRule(summarize=_summarize_transcribed, apply=_apply_transcribed))

@@ -43,7 +43,9 @@ def _black_run_boundaries(
     for fade in fades:
         if fade.black_run is not None:
             runs.setdefault(fade.black_run, {})[fade.kind] = fade
-    boundaries, absorbed = [], set()
+    boundaries: list[Boundary] = []
+    absorbed: set[int] = set()
+    used: tuple[CutDecision | None, ...]
     for (start, end), members in runs.items():
         fade_out, fade_in = members.get("fade_out"), members.get("fade_in")
         darkest = next(f.darkest for f in members.values() if f.darkest is not None)

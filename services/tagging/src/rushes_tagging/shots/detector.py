@@ -1,11 +1,11 @@
 """The streaming shot detector: push one frame's features at a time, then `finish()`.
 
 While frames stream in, the detector keeps cheap per-frame signals (the aligned change from the
-previous frame, mean and peak luma, the change across each dissolve scale) plus a short ring of
-recent features, and runs the checks that need pictures as soon as their frames are in: the flash
-check of each cut candidate and the mix test of each dissolve candidate. Decisions that need
-context on both sides (local levels, steady shots around a dissolve, fades) are made in
-`finish()` from the stored signals, which cost a few dozen bytes per frame.
+previous frame, mean and peak luma) plus a ring of recent features (a few seconds), and runs the
+checks that need pictures as soon as their frames are in: coverage, isolation and the flash check
+of each cut candidate, the mix test at several time scales for dissolves. Decisions that need
+context on both sides or the whole clip (local levels, transitions near each other, fades) are
+made in `finish()` from the stored signals, which cost a few dozen bytes per frame.
 
 This lets the tagging service compute its own per-frame statistics in the same decode pass and
 assign them to shots afterwards.
@@ -39,10 +39,15 @@ from rushes_tagging.shots.model import ShotResult
 from rushes_tagging.shots.timecode import TimecodeClock
 
 MIX_ALPHA_RANGE = (0.2, 0.8)  # a dissolve's middle frame mixes both shots noticeably
-PRE_FRAMES = 2  # the flash check also compares with up to this many frames before the one before
+PRE_FRAMES = 6  # the flash checks compare with up to this many frames before a candidate
+PRE_OFFSETS = (1, 2, 3, 5)  # which of them a cut candidate's flash check uses
+POST_OFFSETS = (0, 1, 2, 3, 5, 8, 12, 18, 27, 40, 60)  # frames after it, ever sparser
 ALIGN_ABOVE = 0.5  # frame-to-frame changes under this fraction of cut_floor skip the alignment search
 MIX_EXCESS_LIMIT = 0.6  # screen: a middle frame this far off the path from one end to the other
 TWO_FRAME_MAX_RESIDUAL = 0.3  # a frame between two shots that is this close to a mix of them
+# A "mix" whose far end looks like the frames just before it (within this share of its change,
+# allowing for camera motion meanwhile) is a flash fading out, not a dissolve.
+MIX_RETURN_RATIO = 0.6
 
 
 @dataclass
@@ -82,10 +87,14 @@ class ShotDetector:
         # The ring must reach back 4h frames from a judged dissolve centre's far end (plus the
         # frame a run may end late) and over a cut candidate's flash window and the frames before.
         self._ring: deque[FrameFeatures] = deque(
-            maxlen=max(4 * self._scales[-1] + 3, self._flash + PRE_FRAMES + 2)
+            maxlen=max(4 * self._scales[-1] + 3, max(self._flash, self._context) + PRE_FRAMES + 2)
         )
         self._times: list[float] = []
         self._change: list[float] = []
+        # Running sum of the unaligned frame-to-frame change: by the triangle inequality the
+        # change across any window is at most the sum of its steps, which lets the dissolve scan
+        # skip windows where nothing much happens (most of them) without touching a picture.
+        self._path: list[float] = [0.0]
         self._mean: list[float] = []
         self._peak: list[float] = []
         self._pending_cuts: list[int] = []
@@ -156,6 +165,7 @@ class ShotDetector:
         """Aligned change from the previous frame. Alignment can only lower the change, so a
         change already small unaligned (most frames) is kept as is and the search is skipped."""
         unaligned = quick_change(previous, current)
+        self._path.append(self._path[-1] + unaligned)
         if unaligned < ALIGN_ABOVE * self.config.cut_floor:
             return unaligned
         return min(unaligned, content_change(previous, current))
@@ -182,12 +192,14 @@ class ShotDetector:
         """
         last = len(self._times) - 1
         lookahead = max(self._flash, self._context)
-        change = np.asarray(self._change[-(lookahead + 2 * self._context + 4) :])
+        if not self._pending_cuts or not (final or self._pending_cuts[0] + lookahead <= last):
+            return
+        # Enough recent history for the local level on both sides of every ready candidate.
+        recent = len(self._change) if final else lookahead + 2 * self._context + 4
+        change = np.asarray(self._change[-recent:])
         offset = len(self._change) - len(change)
         while self._pending_cuts and (final or self._pending_cuts[0] + lookahead <= last):
             frame = self._pending_cuts.pop(0)
-            if final:
-                change, offset = np.asarray(self._change), 0
             level = max(local_level(change, frame - offset, self._context))
             if self._change[frame] < max(self.config.cut_floor, self.config.cut_ratio * level):
                 continue
@@ -216,16 +228,20 @@ class ShotDetector:
         return fit.residual <= TWO_FRAME_MAX_RESIDUAL and 0.15 <= fit.alpha <= 0.85
 
     def _persistence(self, frame: int, last: int) -> float:
-        """Least relit change between the frames just before `frame` and those from it to `last`.
+        """Least relit change between frames before `frame` and frames from it to `last`.
 
-        Several frames before are tried because a flash can build up over a frame or two (or come
-        twice); stops early once the content has clearly come back.
+        Frames up to PRE_FRAMES back are tried, not only the one before: a flash can build up
+        over a frame or two, or fire twice, and then the candidate is where it fades, with the
+        flash itself just before. Later frames are sampled ever more sparsely (a flash that is
+        over stays over). Stops early once the content has clearly come back.
         """
         jump = self._change[frame]
-        befores = [self._frame(index) for index in range(max(0, frame - 1 - PRE_FRAMES), frame)]
+        oldest = len(self._times) - len(self._ring)
+        befores = [self._frame(frame - back) for back in PRE_OFFSETS if frame - back >= max(0, oldest)]
         lowest = math.inf
-        offsets = list(range(0, min(4, last - frame + 1))) + list(range(4, last - frame + 1, 2))
-        for offset in offsets:
+        for offset in POST_OFFSETS:
+            if frame + offset > last:
+                break
             after = self._frame(frame + offset)
             for before in befores:
                 lowest = min(lowest, relit_change(before, after))
@@ -233,14 +249,29 @@ class ShotDetector:
                     return lowest
         return lowest
 
+    def _returns_to_earlier(self, start: int, later: FrameFeatures, limit: float) -> bool:
+        """Whether `later` shows again (relit change under `limit`) what a frame shortly before
+        `start` showed."""
+        earliest = max(0, start - PRE_FRAMES, len(self._times) - len(self._ring))
+        return any(
+            relit_change(self._frame(index), later) < limit for index in range(start - 1, earliest - 1, -1)
+        )
+
     def _measure_span(self, half: int) -> None:
         """Mix test for the window centred `half` frames back; each run of consecutive mixed
-        centres is judged once, at the centre whose mixing weight is nearest one half."""
+        centres is judged once, at the centre whose mixing weight is nearest one half.
+
+        Long windows are tested every half/4 frames: their mixing weight moves by 1/(2h) per
+        frame at most, so the judged centre stays within an eighth of the window of the best.
+        """
         newest = len(self._times) - 1
-        if newest < 2 * half:
-            return
         centre = newest - half
-        fit = self._mix_fit(newest - 2 * half, centre, newest)
+        if newest < 2 * half or (half >= 20 and centre % 2):
+            return
+        steps = self._path[newest] - self._path[newest - 2 * half]
+        fit = (
+            self._mix_fit(newest - 2 * half, centre, newest) if steps >= self.config.dissolve_floor else None
+        )
         run = self._mix_runs.get(half)
         if fit is None:
             if run is not None and not run.judged:
@@ -289,6 +320,8 @@ class ShotDetector:
         coverage = change_coverage(first, last, alignment)
         if relit < 0.5 * change or coverage < cfg.dissolve_min_coverage:
             return
+        if self._returns_to_earlier(centre - half, last, MIX_RETURN_RATIO * change):
+            return  # a flash fading out mixes white into the picture it interrupted
         profile = blend_profile(
             first, [self._frame(i) for i in range(centre - half, centre + half + 1)], last
         )

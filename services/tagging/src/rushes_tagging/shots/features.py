@@ -141,7 +141,7 @@ class FeatureExtractor:
 def _plane_array(plane: av.video.plane.VideoPlane, dtype: type[np.generic]) -> np.ndarray:
     """A zero-copy view of one plane (rows padded to line_size are cut back to the visible width)."""
     itemsize = np.dtype(dtype).itemsize
-    raw = np.frombuffer(plane, dtype)
+    raw = np.frombuffer(memoryview(plane), dtype)
     return raw.reshape(plane.height, plane.line_size // itemsize)[:, : plane.width]
 
 

@@ -101,16 +101,27 @@ def relit_change(a: FrameFeatures, b: FrameFeatures, alignment: Alignment | None
     pa, pb = a.pixels[:, rows_a, cols_a], b.pixels[:, rows_b, cols_b]
     la, lb = pa[0], pb[0]
     # Fit on samples that clip in neither frame (a brightened sky saturates), predict with clipping.
-    unclipped = (la < CLIP_LEVEL) & (lb < CLIP_LEVEL)
-    fit_a, fit_b = (la[unclipped], lb[unclipped]) if unclipped.mean() > 0.3 else (la, lb)
-    mean_a, mean_b = float(fit_a.mean()), float(fit_b.mean())
-    var_a = float(fit_a.var())
-    gain = float(((fit_a - mean_a) * (fit_b - mean_b)).mean()) / var_a if var_a > 1e-6 else 1.0
+    unclipped = ((la < CLIP_LEVEL) & (lb < CLIP_LEVEL)).astype(np.float32)
+    count = float(unclipped.sum())
+    if count < 0.3 * la.size:
+        unclipped.fill(1.0)
+        count = float(la.size)
+    masked_a = la * unclipped
+    mean_a = float(masked_a.sum()) / count
+    mean_b = float(np.vdot(lb, unclipped)) / count
+    var_a = float(np.vdot(masked_a, la)) / count - mean_a * mean_a
+    cov = float(np.vdot(masked_a, lb)) / count - mean_a * mean_b
+    gain = cov / var_a if var_a > 1e-6 else 1.0
     gain = min(max(gain, GAIN_LIMITS[0]), GAIN_LIMITS[1])
     # The offset must not carry a cut to black or white either: bounded like the gain.
     offset = min(max(mean_b - gain * mean_a, -0.35), 0.35)
-    luma = _l1(lb, np.clip(gain * la + offset, 0.0, 1.0))
-    chroma = _l1(pb[1:] - 0.5, gain * (pa[1:] - 0.5))
+    predicted = la * gain
+    predicted += offset
+    np.clip(predicted, 0.0, 1.0, out=predicted)
+    luma = _l1(lb, predicted)
+    relit_chroma = pa[1:] * gain
+    relit_chroma += 0.5 * (1.0 - gain)  # deviations from neutral scale with the light
+    chroma = _l1(np.ascontiguousarray(pb[1:]), relit_chroma)
     return (luma + chroma) / la.size
 
 

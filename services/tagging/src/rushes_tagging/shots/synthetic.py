@@ -22,6 +22,7 @@ from typing import Any, Literal
 import av
 import cv2
 import numpy as np
+from av.video.stream import VideoStream
 
 Motion = Literal["static", "pan", "zoom", "fast_pan", "whip_pan", "shake", "fast_object"]
 Entry = Literal["start", "cut", "fade", "dissolve"]
@@ -67,7 +68,7 @@ class ClipSpec:
     fps: Fraction = Fraction(25)
     noise: float = 2.0  # sensor grain, standard deviation in 8-bit levels
     fade_out_end: int = 0  # frames over which the last shot fades to black at the end
-    variable_frame_rate: bool = False  # frame durations alternate between 0.6 and 1.4 frame periods
+    variable_frame_rate: bool = False  # blocks of 10 frames last 0.7 and 1.3 frame periods in turn
     rotation: int | None = None  # display matrix, PyAV's counter-clockwise degrees
     sample_aspect_ratio: Fraction | None = None
     timecode: str | None = None  # start timecode written into the stream metadata
@@ -160,7 +161,7 @@ class _SceneRenderer:
                 self._view(base_x + self._pan_x(t + (j / taps - 0.5) * 0.9), base_y).astype(np.float32)
                 for j in range(taps)
             ]
-            picture = (sum(views) / taps).astype(np.uint8) if taps > 1 else views[0].astype(np.uint8)
+            picture = np.mean(np.stack(views), axis=0).astype(np.uint8)
         elif spec.motion == "zoom":
             picture = self._view(base_x, base_y, zoom=1.0 + 0.004 * t)
         elif spec.motion == "shake":
@@ -322,6 +323,7 @@ def write_clip(path: Path, spec: ClipSpec) -> dict[str, Any]:
     frames, truth = render_frames(spec)
     with av.open(str(path), "w") as output:
         stream = output.add_stream(spec.codec, rate=spec.fps, options={"preset": "veryfast", "crf": "22"})
+        assert isinstance(stream, VideoStream)
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, spec.pix_fmt
         if spec.sample_aspect_ratio is not None:
             stream.codec_context.sample_aspect_ratio = spec.sample_aspect_ratio
@@ -338,7 +340,7 @@ def write_clip(path: Path, spec: ClipSpec) -> dict[str, Any]:
             frame.pts, frame.time_base = pts, time_base
             times.append(float(pts * time_base))
             if spec.variable_frame_rate:
-                factor = 0.6 if index % 3 == 0 else 1.4 if index % 3 == 1 else 1.0
+                factor = 0.7 if (index // 10) % 2 == 0 else 1.3
                 pts += max(1, round(factor * 1000 / float(spec.fps)))
             else:
                 pts += 1
@@ -354,7 +356,6 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
     Each clip mixes true boundaries with the false positives users complain about most, so a
     detector cannot score well by being timid or by being trigger-happy.
     """
-    size = {"width": width, "height": height}
     s = SceneSpec
     return {
         "cuts_motion": ClipSpec(
@@ -366,7 +367,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(30, 105, "studio", "pan"),
                 s(40, 106, "sky", "zoom"),
             ),
-            **size,
+            width=width,
+            height=height,
         ),
         "same_location_cuts": ClipSpec(
             scenes=tuple(
@@ -380,7 +382,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 for k in range(5)
             ),
             noise=3.0,
-            **size,
+            width=width,
+            height=height,
         ),
         "flashes": ClipSpec(
             scenes=(
@@ -388,7 +391,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(60, 122, "sky", "pan", flashes=(20, 40)),
                 s(50, 123, "forest", "shake", flashes=(25,)),
             ),
-            **size,
+            width=width,
+            height=height,
         ),
         "whip_pans": ClipSpec(
             scenes=(
@@ -397,7 +401,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(50, 133, "forest", "fast_pan"),
                 s(60, 134, "night", "whip_pan"),
             ),
-            **size,
+            width=width,
+            height=height,
         ),
         "fast_objects": ClipSpec(
             scenes=(
@@ -405,7 +410,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(60, 142, "desert", "fast_object"),
                 s(45, 143, "sky", "shake"),
             ),
-            **size,
+            width=width,
+            height=height,
         ),
         "fades_dissolves": ClipSpec(
             scenes=(
@@ -417,7 +423,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(45, 156, "sky", "static", "cut"),
             ),
             fade_out_end=15,
-            **size,
+            width=width,
+            height=height,
         ),
         "exposure_drift": ClipSpec(
             scenes=(
@@ -425,7 +432,8 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
                 s(80, 162, "forest", "pan", exposure_drift=-0.5),
                 s(60, 163, "desert", "zoom", "dissolve", 20, exposure_drift=0.3),
             ),
-            **size,
+            width=width,
+            height=height,
         ),
         "ntsc_vfr_rotated": ClipSpec(
             scenes=(
@@ -439,6 +447,7 @@ def catalogue(width: int = 640, height: int = 360) -> dict[str, ClipSpec]:
             rotation=-90,
             sample_aspect_ratio=Fraction(4, 3),
             timecode="00:59:59;28",
-            **size,
+            width=width,
+            height=height,
         ),
     }

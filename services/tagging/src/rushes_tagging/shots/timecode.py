@@ -19,6 +19,7 @@ from typing import Final
 
 _TIMECODE: Final = re.compile(r"^\s*(\d{1,2}):(\d{2}):(\d{2})([:;.,])(\d{2,3})\s*$")
 _NTSC_TOLERANCE: Final = 0.005
+_VFR_DROP_TOLERANCE: Final = 0.05
 
 
 @dataclass(frozen=True)
@@ -43,17 +44,17 @@ def timecode_rate(fps: float | Fraction, drop_frame: bool | None = None) -> Time
     """The labelling for `fps`. `drop_frame=None` means drop-frame at 29.97/59.94, else non-drop.
 
     Rates within 0.005 of an NTSC rate (N * 1000/1001) are taken as exactly that rate. Asking
-    for drop-frame at a rate near 30 or 60 (a variable-frame-rate average such as 29.998) also
-    selects the NTSC rate: drop-frame labels only exist there.
+    for drop-frame at a rate within 5% of 29.97 or 59.94 (the average of a variable-frame-rate
+    stream, such as 30.7) also selects the NTSC rate: drop-frame labels only exist there.
     """
     value = float(fps)
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"frame rate must be a positive number, got {fps!r}")
     ntsc_nominal = round(value * 1001 / 1000)
     is_ntsc = abs(value - ntsc_nominal * 1000 / 1001) < _NTSC_TOLERANCE and ntsc_nominal % 6 == 0
-    near_drop_rate = round(value) in (30, 60) and abs(value - round(value)) < 0.5
-    if drop_frame and not is_ntsc and near_drop_rate:
-        is_ntsc, ntsc_nominal = True, round(value)
+    near = [n for n in (30, 60) if abs(value / (n * 1000 / 1001) - 1.0) < _VFR_DROP_TOLERANCE]
+    if drop_frame and not is_ntsc and near:
+        is_ntsc, ntsc_nominal = True, near[0]
     if is_ntsc:
         exact, nominal = Fraction(ntsc_nominal * 1000, 1001), ntsc_nominal
     else:

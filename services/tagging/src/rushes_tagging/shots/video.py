@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -65,14 +64,17 @@ def _detector(
     drop_frame: bool | None,
 ) -> ShotDetector:
     """A detector labelled with the caller's start timecode (errors are the caller's), else the
-    file's (a tag that does not fit the frame rate, e.g. drop-frame at 25 fps, is ignored: the
-    file's fault must not stop shot detection)."""
+    file's. A file tag that does not fit the frame rate (drop-frame at 25 fps) is read as
+    non-drop, and one that still does not fit (frame 27 at 25 fps) is ignored: the file's fault
+    must not stop shot detection."""
     if requested is not None or from_file is None:
         return ShotDetector(fps, config=config, start_timecode=requested, drop_frame=drop_frame)
-    try:
-        return ShotDetector(fps, config=config, start_timecode=from_file, drop_frame=drop_frame)
-    except ValueError:
-        return ShotDetector(fps, config=config, start_timecode=None, drop_frame=drop_frame)
+    for label, drop in ((from_file, drop_frame), (re.sub(r"[;.,]", ":", from_file), False)):
+        try:
+            return ShotDetector(fps, config=config, start_timecode=label, drop_frame=drop)
+        except ValueError:
+            continue
+    return ShotDetector(fps, config=config, start_timecode=None, drop_frame=drop_frame)
 
 
 def detect_shots(
@@ -106,22 +108,22 @@ def detect_shots(
         extract = FeatureExtractor(stream.sample_aspect_ratio)
         period = 1.0 / rate
         time = 0.0
-        end_s: float | None = None
         index = -1
+        last_duration = 0.0
+        time_base, seconds_per_tick = None, 0.0
         try:
             for index, frame in enumerate(container.decode(stream)):
-                if frame.pts is not None and frame.time_base is not None:
-                    time = float(frame.pts * frame.time_base)
+                if frame.time_base is not time_base:  # a Fraction: converted once, not per frame
+                    time_base = frame.time_base
+                    seconds_per_tick = float(time_base) if time_base is not None else 0.0
+                if frame.pts is not None and time_base is not None:
+                    time = frame.pts * seconds_per_tick
                 elif index:
                     time += period
                 detector.push(index, time, extract(frame))
-                duration = frame.duration
-                if duration and frame.time_base is not None:
-                    end_s = time + float(Fraction(duration) * frame.time_base)
-                else:
-                    end_s = time + period
+                last_duration = frame.duration * seconds_per_tick if frame.duration else period
         except av.error.FFmpegError as exc:
             raise ValueError(f"{path.name}: decoding failed after frame {index}: {exc}") from exc
         if detector.frame_count == 0:
             raise ValueError(f"{path.name}: the video stream has no decodable frames")
-        return detector.finish(end_s=end_s)
+        return detector.finish(end_s=time + last_duration)

@@ -1,0 +1,1 @@
+"""ASR service: transcripts with word timings (Whisper on Triton), broadcast subtitles and their QC."""

@@ -1,0 +1,76 @@
+"""`python -m rushes_asr`: the ASR service.
+
+Consumes rushes.v1.asset.ingested (durable "asr"); Whisper runs on Triton (RUSHES_TRITON__URL):
+while the model is unavailable jobs are retried with backoff. RUSHES_ASR_LANGUAGE pins the
+language (default: detected); RUSHES_ASR_BEAM_SIZE overrides the model's beam size.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+from rushes.asr.v1 import asr_service_pb2_grpc as pb_grpc
+from rushes_config import ConfigError, RushesSettings
+from rushes_events import Consumer, EventBus
+from rushes_grpc import service_main, start_server
+from rushes_inference import TritonClient
+from rushes_metrics import init_stage_labels
+from rushes_storage import ObjectStore
+
+from rushes_asr.consumer import INGESTED, AsrHandler
+from rushes_asr.job import STAGE, AsrJob
+from rushes_asr.servicer import SERVICE_NAME, AsrServicer
+
+log = logging.getLogger("rushes_asr")
+
+
+def _beam_size() -> int | None:
+    raw = os.environ.get("RUSHES_ASR_BEAM_SIZE")
+    if not raw:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 16:
+        raise ConfigError(f"RUSHES_ASR_BEAM_SIZE must be an integer within 1..16, got {raw!r}")
+    return int(raw)
+
+
+async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
+    beam_size = _beam_size()
+    init_stage_labels(STAGE)
+    store = ObjectStore(settings.s3)
+    await asyncio.to_thread(store.ensure_bucket)
+    bus = await EventBus.connect(settings.nats, name="asr")
+    await bus.ensure_stream()
+    triton = TritonClient(settings.triton)
+    work_dir = Path(settings.state_dir) / "spool" / "asr"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    job = AsrJob(store, bus, triton, work_dir=work_dir, beam_size=beam_size,
+                 language=os.environ.get("RUSHES_ASR_LANGUAGE") or None)  # fmt: skip
+    servicer = AsrServicer()
+    server = await start_server(
+        name="asr",
+        address=settings.grpc.address,
+        register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
+        service_names=[SERVICE_NAME],
+        settings=settings.grpc,
+    )
+    log.info("asr gRPC server listening on %s (%s)", server.address, SERVICE_NAME)
+    consumer = Consumer(
+        bus, stage=STAGE, durable=STAGE, filter_subjects=[INGESTED], handler=AsrHandler(job, bus),
+        settings=settings.nats, max_ack_pending=2,
+    )  # fmt: skip
+    await consumer.ensure()
+    await consumer.run(stop)
+    await server.stop(settings.grpc.grace_s)
+    await triton.close()
+    await bus.close()
+
+
+def main() -> None:
+    service_main(serve, service_name="asr")
+
+
+if __name__ == "__main__":
+    main()

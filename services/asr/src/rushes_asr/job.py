@@ -1,0 +1,158 @@
+"""One ASR job: audio -> chunks -> Whisper on Triton -> guards -> subtitles -> stored -> announced.
+
+Raises StorageUnavailable / ModelUnavailable / EventBusUnavailable for our faults (retried);
+AudioError for the asset's (recorded as a per-asset failure by the consumer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from google.protobuf import struct_pb2
+from google.protobuf.timestamp_pb2 import Timestamp
+from rushes.asset.v1 import asset_pb2
+from rushes.events.v1 import events_pb2
+from rushes_events import EventBus, message_id, new_envelope
+from rushes_inference import TritonClient, transcribe
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
+from rushes_storage import ObjectStore, asset_key
+
+from rushes_asr import subtitle_files
+from rushes_asr.audio import MIN_AUDIO_S, SAMPLE_RATE, AudioError, plan_chunks, read_wav, speech_intervals
+from rushes_asr.recognizer import Recognition, recognise
+from rushes_asr.version import PRODUCER, VERSION
+
+STAGE = "asr"
+TRANSCRIBED = "rushes.v1.asset.transcribed"
+MAX_AUDIO_BYTES = 4 * 1024**3
+REVIEW_BELOW_CONFIDENCE = 0.6
+
+
+def _timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+class AsrJob:
+    def __init__(self, store: ObjectStore, bus: EventBus, triton: TritonClient, *, work_dir: Path | None = None,
+                 beam_size: int | None = None, language: str | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.bus = bus
+        self.triton = triton
+        self.work_dir = work_dir
+        self.beam_size = beam_size
+        self.language = language
+
+    async def run(self, ingested: events_pb2.AssetIngested) -> events_pb2.AssetTranscribed:
+        asset_id = ingested.envelope.asset_id
+        started = time.time()
+        event = events_pb2.AssetTranscribed(
+            envelope=new_envelope(
+                TRANSCRIBED,
+                asset_id=asset_id,
+                producer=PRODUCER,
+                producer_version=VERSION,
+                project=ingested.envelope.project,
+                trace_id=ingested.envelope.trace_id or None,
+            )
+        )
+        key = ingested.objects.get("audio")
+        if not key:
+            event.skipped_reason = "no_audio"
+        else:
+            with tempfile.TemporaryDirectory(prefix="rushes-asr-", dir=self.work_dir) as tmp:
+                wav = Path(tmp) / "audio.wav"
+                await asyncio.to_thread(self.store.get_file, key, wav, max_bytes=MAX_AUDIO_BYTES)
+                samples = await asyncio.to_thread(read_wav, wav)
+            await self._transcribe_into(event, asset_id, samples, await self._shot_changes(asset_id))
+        event.run.CopyFrom(
+            events_pb2.StageRun(
+                stage=STAGE, started_at=_timestamp(started), finished_at=_timestamp(time.time())
+            )
+        )
+        await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, "v1"))
+        PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
+        STAGE_DURATION.labels(stage=STAGE).observe(time.time() - started)
+        FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
+        return event
+
+    async def _transcribe_into(
+        self, event: events_pb2.AssetTranscribed, asset_id: str, samples: np.ndarray, cuts: list[float]
+    ) -> None:
+        duration = len(samples) / SAMPLE_RATE
+        if duration < MIN_AUDIO_S:
+            event.skipped_reason = f"audio shorter than {MIN_AUDIO_S} s"
+            return
+        speech = speech_intervals(samples)
+        if not speech:
+            event.skipped_reason = "no_speech"
+            return
+
+        async def call(piece: np.ndarray) -> dict[str, Any]:
+            return await transcribe(
+                self.triton, piece, beam_size=self.beam_size, language=self.language, vad_filter=True
+            )
+
+        recognition = await recognise(samples, plan_chunks(samples), call)
+        if not recognition.words:
+            event.skipped_reason = "no_speech"
+            return
+        event.transcript.CopyFrom(_transcript(recognition, duration))
+        guards = subtitle_files.hallucination_flags(recognition.words, speech)
+        event.transcript.flags.extend(guards)
+        event.transcript.needs_review = bool(guards) or event.transcript.confidence < REVIEW_BELOW_CONFIDENCE
+        files = subtitle_files.render(
+            recognition.words, language=recognition.language or "en", shot_changes_s=cuts
+        )
+        subtitles = event.subtitles
+        for fmt, body in files.documents.items():
+            object_key = asset_key(asset_id, "subtitles", f"v1.{fmt}")
+            await asyncio.to_thread(self.store.put_bytes, object_key, body.encode("utf-8"),
+                                    content_type=subtitle_files.CONTENT_TYPES[fmt])  # fmt: skip
+            setattr(subtitles, fmt, object_key)
+        report_key = asset_key(asset_id, "subtitles", "v1.qc.json")
+        await asyncio.to_thread(self.store.put_bytes, report_key, json.dumps(files.qc, indent=2).encode(),
+                                content_type="application/json")  # fmt: skip
+        subtitles.qc_report = report_key
+        qc = struct_pb2.Struct()
+        qc.update(files.qc)
+        subtitles.qc.CopyFrom(qc)
+        subtitles.profile = files.profile
+        subtitles.cue_count = files.cue_count
+        subtitles.needs_review = not files.passes
+
+    async def _shot_changes(self, asset_id: str) -> list[float]:
+        """Cut times from tagging's stored result, when tagging finished first (else none)."""
+        key = asset_key(asset_id, "tagging", "v1.pb")
+        try:
+            if await asyncio.to_thread(self.store.stat, key) is None:
+                return []
+            tagged = events_pb2.AssetTagged()
+            tagged.ParseFromString(await asyncio.to_thread(self.store.get_bytes, key, max_bytes=64 * 1024**2))
+        except Exception:  # best effort: subtitles without shot changes are still valid
+            return []
+        return [shot.start_s for shot in tagged.shots if shot.transition_in == "cut"]
+
+
+def _transcript(recognition: Recognition, duration: float) -> asset_pb2.Transcript:
+    probabilities = [w["probability"] for w in recognition.words]
+    return asset_pb2.Transcript(
+        language=recognition.language,
+        language_probability=recognition.language_probability,
+        text=recognition.text,
+        words=[asset_pb2.Word(**w) for w in recognition.words],
+        model=recognition.model,
+        model_version=recognition.model_version,
+        confidence=float(np.mean(probabilities)) if probabilities else 0.0,
+        duration_s=duration,
+    )
+
+
+__all__ = ["AsrJob", "AudioError"]

@@ -1,0 +1,66 @@
+"""Transcribing a whole asset through Whisper on Triton, chunk by chunk, with stable word times."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from rushes_asr.audio import SAMPLE_RATE, Chunk
+
+TranscribeFn = Callable[[np.ndarray], Awaitable[dict[str, Any]]]
+
+
+@dataclass
+class Recognition:
+    language: str = ""
+    language_probability: float = 0.0
+    words: list[dict[str, Any]] = field(default_factory=list)  # word, start_s, end_s, probability
+    segments: list[dict[str, Any]] = field(default_factory=list)
+    model: str = ""
+    model_version: str = ""
+
+    @property
+    def text(self) -> str:
+        """The segments' text (the model's own spacing and punctuation), else the words joined."""
+        from_segments = " ".join(str(s.get("text", "")).strip() for s in self.segments).strip()
+        return from_segments or " ".join(str(w["word"]).strip() for w in self.words)
+
+
+async def recognise(samples: np.ndarray, chunks: list[Chunk], transcribe: TranscribeFn) -> Recognition:
+    """Every chunk through `transcribe`; times shifted by the chunk's start (cut in silence, so
+    no word straddles two chunks). The language is the most confident chunk's."""
+    result = Recognition()
+    best_language_p = -1.0
+    for chunk in chunks:
+        piece = samples[int(chunk.start_s * SAMPLE_RATE) : int(chunk.end_s * SAMPLE_RATE)]
+        if piece.size < SAMPLE_RATE // 10:
+            continue
+        doc = await transcribe(piece)
+        result.model = str(doc.get("model", result.model))
+        result.model_version = str(doc.get("model_version", result.model_version))
+        language_p = float(doc.get("language_probability") or 0.0)
+        if language_p > best_language_p and doc.get("language"):
+            result.language, result.language_probability = str(doc["language"]), language_p
+            best_language_p = language_p
+        for word in doc.get("words", []):
+            start, end = word.get("start"), word.get("end")
+            if start is None or end is None:
+                continue
+            result.words.append(
+                {
+                    "word": str(word.get("word", "")),
+                    "start_s": round(chunk.start_s + float(start), 3),
+                    "end_s": round(chunk.start_s + float(end), 3),
+                    "probability": float(word.get("probability") or 0.0),
+                }
+            )
+        for segment in doc.get("segments", []):
+            shifted = dict(segment)
+            for key in ("start", "end"):
+                if shifted.get(key) is not None:
+                    shifted[key] = round(chunk.start_s + float(shifted[key]), 3)
+            result.segments.append(shifted)
+    return result

@@ -1,0 +1,73 @@
+"""From recognised words to the delivered subtitle files, their QC report and the ASR guards.
+
+The glue between the job (storage, events) and rushes_asr.subtitles (pure cue building, export,
+QC): one call renders everything one asset needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rushes_asr.subtitles import (
+    MEDIA_TYPES,
+    build_cues,
+    build_qc_report,
+    export_all,
+    find_repetition_loops,
+    find_text_over_silence,
+    subtitle_profile,
+    words_from_mappings,
+)
+
+CONTENT_TYPES = MEDIA_TYPES
+DEFAULT_PROFILE = "adult"
+DEFAULT_FPS = 25.0
+
+
+@dataclass
+class SubtitleFiles:
+    documents: dict[str, str]  # format -> text
+    qc: dict[str, Any]
+    profile: str
+    cue_count: int
+    passes: bool  # the field targets are met (complete verdicts only)
+
+
+def hallucination_flags(words: Sequence[dict[str, Any]], speech: Sequence[tuple[float, float]]) -> list[str]:
+    """Guards that send a transcript to review instead of silently keeping it."""
+    parsed = words_from_mappings(words)
+    flags = []
+    if find_repetition_loops(parsed):
+        flags.append("repetition_loop")
+    if find_text_over_silence(parsed, speech):
+        flags.append("text_over_silence")
+    return flags
+
+
+def render(
+    words: Sequence[dict[str, Any]],
+    *,
+    language: str,
+    shot_changes_s: Sequence[float] = (),
+    fps: float = DEFAULT_FPS,
+    profile_name: str = DEFAULT_PROFILE,
+    reference_text: str | None = None,
+) -> SubtitleFiles:
+    profile = subtitle_profile(profile_name)
+    parsed = words_from_mappings(words)
+    cues = build_cues(parsed, profile, fps=fps, shot_changes_s=shot_changes_s, language=language)
+    report = build_qc_report(
+        cues, profile, fps=fps, shot_changes_s=shot_changes_s, words=parsed, reference_text=reference_text,
+        language=language,
+    )  # fmt: skip
+    field = report.verdicts.get("field")
+    passes = report.style_violations == 0 and (field is None or field.passed or not field.complete)
+    return SubtitleFiles(
+        documents=export_all(cues, language=language),
+        qc=report.to_dict(),
+        profile=profile.name,
+        cue_count=len(cues),
+        passes=passes,
+    )
