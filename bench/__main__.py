@@ -10,9 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ingest, shots, tagging
+from bench import asr, ingest, shots, tagging
 
-BENCHMARKS = {"ingest": ingest.run, "shots": shots.run, "tagging": tagging.run}
+BENCHMARKS = {"ingest": ingest.run, "shots": shots.run, "tagging": tagging.run, "asr": asr.run}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
