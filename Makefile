@@ -48,7 +48,7 @@ lint: setup
 	cd proto && ../$(VENV)/bin/buf lint
 	$(VENV)/bin/mypy libs/config/src libs/events/src libs/storage/src libs/media/src libs/metrics/src \
 		libs/grpc/src libs/inference/src libs/stack/src libs/cli/src services/ingest/src services/library/src \
-		services/tagging/src
+		services/tagging/src services/asr/src
 
 format: setup
 	$(VENV)/bin/ruff format .

@@ -3,6 +3,7 @@ for synthetic word streams and the real forced-alignment timings of the developm
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from pathlib import Path
@@ -17,6 +18,7 @@ from rushes_asr.subtitles import (
     build_cues,
     export_all,
     load_alignment_json,
+    measure_drift,
     parse_subtitles,
     subtitle_profile,
     validate_cues,
@@ -24,9 +26,7 @@ from rushes_asr.subtitles import (
 from rushes_asr.subtitles.language import rules_for
 from rushes_asr.subtitles.synthetic import synthetic_speech
 
-DEV_SET = Path(__file__).resolve().parents[3] / ".." / "shared" / "eval" / "dev"
-if not DEV_SET.is_dir():
-    DEV_SET = Path("/work/shared/eval/dev")
+DEV_SET = Path(__file__).resolve().parents[3].parent / "shared" / "eval" / "dev"
 
 SENTENCES = [
     "Good evening and welcome to the programme.",
@@ -149,8 +149,8 @@ def test_no_line_or_cue_ends_on_an_article_or_splits_a_name() -> None:
             last, first = upper.split()[-1], lower.split()[0]
             assert last.lower() not in rules.determiners, cue.lines
             assert (last, first) not in {("Mary", "Jones"), ("Peter", "Jones")}, cue.lines
-    for before, after in zip(cues, cues[1:], strict=False):
-        assert before.text.split()[-1].lower() not in rules.determiners
+    for cue in cues[:-1]:
+        assert cue.text.split()[-1].lower() not in rules.determiners
     assert_clean(check_every_file(cues, profile, words=words))
 
 
@@ -223,7 +223,7 @@ def test_small_gaps_are_closed_and_short_cues_lengthened() -> None:
     assert_clean(check_every_file(cues, profile, words=words))
     for cue in cues:
         assert cue.duration_s >= 5 / 6 - 1e-9
-    for before, after in zip(cues, cues[1:], strict=False):
+    for before, after in itertools.pairwise(cues):
         gap = round((after.start_s - before.end_s) * 25)
         assert gap == 2 or gap > profile.close_gap_frames
 
@@ -232,6 +232,9 @@ def test_leading_spaces_and_lone_punctuation_from_whisper_are_cleaned() -> None:
     words = [Word(" Hello", 0.0, 0.4), Word(",", 0.4, 0.4), Word(" world", 0.5, 0.9), Word(" !", 0.9, 0.95)]
     (cue,) = build_cues(words)
     assert cue.lines == ("Hello, world!",)
+    words = [Word(" Well", 0.0, 0.4), Word(" -", 0.4, 0.45), Word(" maybe.", 0.5, 0.9)]
+    (cue,) = build_cues(words)
+    assert cue.lines == ("Well - maybe.",)
 
 
 @pytest.mark.parametrize("fps", [23.976, 24.0, 29.97, 50.0])
@@ -255,11 +258,34 @@ def test_real_forced_alignment_timings_make_cues_that_pass_every_rule(name: str)
     cues = build_cues(words, profile)
     assert shown_text(cues) == " ".join(reference)
     assert_clean(check_every_file(cues, profile, words=words))
-    # In-times come from the alignment: each cue starts within a frame of its first word.
-    firsts = [
-        w for w in words if any(c.text.startswith(w.text) and abs(c.start_s - w.start_s) < 0.05 for c in cues)
-    ]
-    assert len(firsts) >= len(cues)
+    # In-times come from the alignment: each cue starts within half a frame of its first word.
+    drifts = measure_drift(cues, words)
+    assert len(drifts) == len(cues) and all(abs(d.in_drift_s) <= 0.02 for d in drifts)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_whisper_like_timing_jitter_still_meets_every_rule(seed: int) -> None:
+    """Overlapping and zero-length words, lone punctuation, no pauses: what a recogniser hands
+    out on a bad day. Speech at readable rates must still give cues that break no rule."""
+    rng = random.Random(seed)
+    fps = rng.choice([23.976, 25.0, 29.97])
+    clean = synthetic_speech(
+        monologue(8, seed),
+        chars_per_second=rng.uniform(11, 15),
+        word_gap_s=0.0,
+        sentence_pause_s=rng.uniform(0.0, 0.8),
+        clause_pause_s=rng.uniform(0.0, 0.3),
+        seed=seed,
+    )
+    words: list[Word] = []
+    for word in clean:
+        end = max(word.start_s, word.end_s + rng.choice([0.0, 0.0, 0.05, 0.1, -0.05]))
+        words.append(Word(word.text, word.start_s, end))
+        if rng.random() < 0.05:
+            words.append(Word(" -", end, end))
+    profile = SubtitleProfile()
+    cues = build_cues(words, profile, fps=fps)
+    assert_clean(check_every_file(cues, profile, fps=fps, words=words))
 
 
 def test_empty_word_list_gives_no_cues() -> None:
@@ -269,7 +295,7 @@ def test_empty_word_list_gives_no_cues() -> None:
 @pytest.mark.parametrize(
     ("words", "needle"),
     [
-        ([Word("a", 1.0, 1.2), Word("b", 0.5, 0.7)], "word 1 .* before the word before it"),
+        ([Word("a", 1.0, 1.2), Word("b", 0.3, 0.7)], "word 1 .* before the word before it"),
         ([Word("a", 1.0, 0.9)], "word 0 .* end >= start"),
         ([Word("a", -1.0, 0.5)], "times must be >= 0"),
         ([Word("a", float("nan"), 0.5)], "non-finite"),

@@ -15,6 +15,7 @@ from rushes_tagging.shots import (
     ShotDetector,
     ShotDetectorConfig,
     detect_shots,
+    features_from_planes,
     features_from_rgb,
 )
 from rushes_tagging.shots.synthetic import ClipSpec, SceneSpec, catalogue, render_frames, write_clip
@@ -93,6 +94,8 @@ def test_features_are_the_same_whatever_the_pixel_format() -> None:
         assert abs(features.mean - reference.mean) < 0.02, fmt
         assert float(np.abs(features.luma - reference.luma).mean()) < 0.02, fmt
         assert float(np.abs(features.chroma - reference.chroma).mean()) < 0.02, fmt
+    planes = features_from_planes(reference.luma, reference.chroma[0], reference.chroma[1])
+    assert np.array_equal(planes.pixels, reference.pixels) and planes.peak == reference.peak
     gray = FeatureExtractor()(av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="gray"))
     assert abs(gray.mean - reference.mean) < 0.03
     assert np.allclose(gray.chroma, 0.5, atol=0.01)

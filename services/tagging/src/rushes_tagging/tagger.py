@@ -34,8 +34,9 @@ from rushes_media.safe_open import open_untrusted
 
 from rushes_tagging.analysis import Decision, FaceBox, ShotAnalysis, ShotAnalyzer, audio_tempo
 from rushes_tagging.presets import Preset
-from rushes_tagging.shots import ShotResult, detect_shots
+from rushes_tagging.shots import ShotResult
 from rushes_tagging.shots.features import upright_turns
+from rushes_tagging.shots.video import detect_in_container
 
 ANALYSIS_WIDTH = 480
 _PLANAR_8BIT_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"})
@@ -71,7 +72,7 @@ def analysis_size(width: int, height: int, sar: Fraction | None, turns: int) -> 
 def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: MediaLimits) -> Scan:
     if not technical.has_video:
         raise MediaRejected("no_video", "tagging needs a picture: this asset is audio only")
-    shots = detect_shots(path, start_timecode=technical.timecode or None, fps=technical.fps or None)
+    shots = _detect(path, technical, limits)
     config = preset.analysis_config()
     analyzers = [
         ShotAnalyzer(config, source_width=technical.width, source_height=technical.height, fps=shots.fps)
@@ -119,6 +120,20 @@ def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: Med
     return Scan(shots=shots, analyzers=analyzers, face_samples=samples)
 
 
+def _detect(path: Path, technical: asset_pb2.Technical, limits: MediaLimits) -> ShotResult:
+    """Pass 1 behind rushes_media's guards (the bytes came from outside, even if ingest accepted
+    them). The file's own timecode tag is used leniently: a malformed one means 00:00:00:00."""
+    with open_untrusted(path, limits) as opened:
+        if opened.video is None:
+            raise MediaRejected("no_video", "tagging needs a picture: this asset is audio only")
+        try:
+            return detect_in_container(
+                opened.container, opened.video, name=path.name, fps=technical.fps or None
+            )
+        except ValueError as exc:
+            raise MediaRejected("decode_error", str(exc)) from None
+
+
 def _analysis_frame(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> np.ndarray:
     width, height = size
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
@@ -135,7 +150,9 @@ def _analysis_gray(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> n
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
     if frame.format.name in _PLANAR_8BIT_YUV:
         plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        luma = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[
+            :, : plane.width
+        ]
         gray = cv2.resize(luma, (stored_w, stored_h), interpolation=cv2.INTER_AREA)
     else:
         gray = frame.reformat(width=stored_w, height=stored_h, format="gray").to_ndarray()

@@ -28,7 +28,7 @@ class RepetitionLoop:
     end_s: float
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "ngram": list(self.ngram)}
 
 
 @dataclass(frozen=True)

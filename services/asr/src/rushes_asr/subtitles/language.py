@@ -114,7 +114,7 @@ def rules_for(language: str) -> LanguageRules:
 
 def core(token: str) -> str:
     """The word without surrounding punctuation, case-folded: what the word lists are keyed by."""
-    return "".join(_strip_punctuation(token)).casefold()
+    return _strip_punctuation(token).strip().casefold()
 
 
 def _strip_punctuation(token: str) -> str:

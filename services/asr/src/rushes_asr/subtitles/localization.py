@@ -105,14 +105,12 @@ def check_localization(
     uses, translated, misses = 0, 0, []
     for index, cue in enumerate(source_cues):
         target_text = " ".join(translated_cues[j].text for j in counterparts[index])
-        for term, expected in glossary.items():
-            if not _contains(cue.text, term):
-                continue
+        for term in _terms_used(cue.text, glossary):
             uses += 1
-            if _contains(target_text, expected):
+            if _pattern(glossary[term]).search(target_text):
                 translated += 1
             else:
-                misses.append(GlossaryMiss(index + 1, term, expected))
+                misses.append(GlossaryMiss(index + 1, term, glossary[term]))
     cut_list = list(shot_changes_s or [])
     return LocalizationReport(
         language=language,
@@ -144,9 +142,22 @@ def _check_glossary(glossary: Mapping[str, str]) -> None:
             )
 
 
-def _contains(text: str, term: str) -> bool:
-    pattern = r"(?<!\w)" + r"\s+".join(re.escape(part) for part in term.split()) + r"(?!\w)"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+def _pattern(term: str) -> re.Pattern[str]:
+    """The term as whole words, any case, any run of spaces between its words."""
+    body = r"\s+".join(re.escape(part) for part in term.split())
+    return re.compile(r"(?<!\w)" + body + r"(?!\w)", flags=re.IGNORECASE)
+
+
+def _terms_used(text: str, glossary: Mapping[str, str]) -> list[str]:
+    """Glossary terms in `text`, longest first; a term inside a longer one that matched there
+    ("harbour" in "harbour master") is not a use of its own."""
+    used: list[str] = []
+    for term in sorted(glossary, key=len, reverse=True):
+        pattern = _pattern(term)
+        if pattern.search(text):
+            used.append(term)
+            text = pattern.sub(" \x00 ", text)
+    return used
 
 
 def _overlap(a: Cue, b: Cue) -> float:

@@ -27,7 +27,7 @@ from rushes_asr.subtitles.words import Word
 
 _CUE_COST = 0.5
 _MID_PHRASE_COST = 4.0
-_CROSSING_COST = 20.0
+_CROSSING_COST = 100.0
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def segment(
             boundary += _CROSSING_COST  # ends after a cut it cannot be moved back onto
         chars = -1
         for first in range(last, -1, -1):
-            if first < last and (first in plan.breaks or first + 1 in plan.inside and first + 1 < last):
+            if first < last and (first in plan.breaks or (first + 1 in plan.inside and first + 1 < last)):
                 break
             chars += len(texts[first]) + 1
             frames = round(tokens[last].end_s * fps) - round(tokens[first].start_s * fps)

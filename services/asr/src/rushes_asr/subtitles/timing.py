@@ -1,13 +1,16 @@
 """Cue in- and out-times, in whole frames, from the words' times and the profile's timing rules.
 
-Each cue starts on its first word and ends on its last, then, in this order: in- and out-times
-move onto a shot change within `max_in_time_shift_s` inside the cue; short or fast cues are lengthened into the
-silence after them (never across the next shot change or into the next cue), and failing that
-start a little earlier; small gaps are closed to the minimum gap; the minimum gap is enforced;
-out-times move onto a shot change just after them, or clear of one they would end next to. Out-
-times may run past the last word (the text stays up while it is read), but in-times stay close
-to the first word, which is what the timing-drift check measures. What cannot be fixed is left for
-validation to report.
+Each cue starts on its first word and ends on its last, then, in this order:
+1. a shot change inside the cue's last or first word, within `max_in_time_shift_s` of its end
+   or start, becomes the out- or in-time;
+2. short or fast cues are lengthened into the silence after them (never across the next shot
+   change or into the next cue), and failing that start a little earlier;
+3. small gaps are closed to the minimum gap, and the minimum gap is enforced;
+4. out-times move onto a shot change just after them (or clear of one they would end next to),
+   and in-times within a frame or so of a shot change move onto it.
+Out-times may run past the last word (the text stays up while it is read), but in-times stay
+close to the first word, which is what the timing-drift check measures. What cannot be fixed is
+left for validation to report.
 """
 
 from __future__ import annotations
@@ -47,12 +50,12 @@ def time_segments(
     slots = _initial(tokens, segments, fps)
     shift = math.floor(profile.max_in_time_shift_s * fps + 1e-9)
     _snap_ends(slots, cuts, shift)
-    _snap_starts(slots, cuts, shift, profile.min_gap_frames)
+    _snap_starts(slots, cuts, shift, profile.min_gap_frames, profile.max_duration_frames(fps))
     _lengthen(slots, profile, fps, cuts, shift)
     _close_gaps(slots, profile, fps, cuts)
     _enforce_min_gap(slots, profile.min_gap_frames)
     _settle_ends_near_cuts(slots, profile, fps, cuts)
-    _settle_starts_near_cuts(slots, profile, cuts)
+    _settle_starts_near_cuts(slots, profile, fps, cuts)
     return slots
 
 
@@ -69,13 +72,13 @@ def _initial(tokens: Sequence[Word], segments: Sequence[Segment], fps: float) ->
     return slots
 
 
-def _snap_starts(slots: list[CueFrames], cuts: Sequence[int], shift: int, gap: int) -> None:
+def _snap_starts(slots: list[CueFrames], cuts: Sequence[int], shift: int, gap: int, max_frames: int) -> None:
     for index, slot in enumerate(slots):
         floor = slots[index - 1].speech_end + gap if index else 0
         near = [
             c
             for c in _cuts_between(cuts, slot.start - shift, slot.start + shift)
-            if floor <= c < slot.end
+            if floor <= c < slot.end and slot.end - c <= max_frames
         ]
         if near:
             slot.start = min(near, key=lambda c: (abs(c - slot.start), c))
@@ -169,8 +172,11 @@ def _settle_ends_near_cuts(
             slot.end = cut - clearance - 1
 
 
-def _settle_starts_near_cuts(slots: list[CueFrames], profile: SubtitleProfile, cuts: Sequence[int]) -> None:
+def _settle_starts_near_cuts(
+    slots: list[CueFrames], profile: SubtitleProfile, fps: float, cuts: Sequence[int]
+) -> None:
     gap = profile.min_gap_frames
+    max_frames = profile.max_duration_frames(fps)
     clearance = profile.shot_change_clearance_frames
     for index, slot in enumerate(slots):
         near = [
@@ -183,7 +189,7 @@ def _settle_starts_near_cuts(slots: list[CueFrames], profile: SubtitleProfile, c
         if cut > slot.start:
             if cut < slot.end:
                 slot.start = cut  # began a frame or so before the change: begin on it
-        elif cut >= floor:
+        elif cut >= floor and slot.end - cut <= max_frames:
             slot.start = cut
         elif cut + clearance + 1 < slot.end:
             slot.start = cut + clearance + 1

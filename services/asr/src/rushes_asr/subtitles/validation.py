@@ -7,6 +7,7 @@ a shot change inside a word) shows up here rather than being hidden.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
@@ -63,6 +64,7 @@ def validate_cues(
     cuts = shot_change_frames(shot_changes_s, fps)
     rules = rules_for(language)
     frames = [(round(cue.start_s * fps), round(cue.end_s * fps)) for cue in cues]
+    clearance = profile.shot_change_clearance_frames
     found: list[Violation] = []
 
     def report(
@@ -104,7 +106,8 @@ def validate_cues(
             )
         if end - start > profile.max_duration_frames(fps):
             report("max_duration", number, round(seconds, 3), profile.max_duration_s, f"{end - start} frames")
-        for cut in cuts:
+        near = cuts[bisect.bisect_left(cuts, start - clearance) : bisect.bisect_right(cuts, end + clearance)]
+        for cut in near:
             if (
                 start < cut < end
                 and cut - start > profile.shot_change_clearance_frames
@@ -137,7 +140,7 @@ def validate_cues(
         if gap < profile.min_gap_frames:
             report("min_gap", number, gap, profile.min_gap_frames, f"{gap} frames to cue {number + 1}")
         elif gap <= profile.close_gap_frames and gap > profile.min_gap_frames:
-            cut_in_gap = any(end <= cut <= start for cut in cuts)
+            cut_in_gap = bisect.bisect_right(cuts, start) > bisect.bisect_left(cuts, end)
             start_prev = frames[number - 1][0]
             too_long = start - profile.min_gap_frames - start_prev > profile.max_duration_frames(fps)
             if not cut_in_gap and not too_long:

@@ -21,6 +21,9 @@ from rushes_asr.subtitles.errors import SubtitleInputError
 
 _VARIANT_MARK = re.compile(r"\(\d+\)$")
 _NON_SPEECH = re.compile(r"^(<[^>]*>|\[[^\]]*\])$")
+MAX_BACKSTEP_S = 0.5
+"""A word may start this much before the previous one (recogniser jitter) and is moved to it; a
+larger step back means the words are not in order, which is refused."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,8 @@ def is_punctuation_only(text: str) -> bool:
 
 def normalise_words(words: Iterable[Word]) -> list[Word]:
     """Tokens ready for subtitling: stripped text, lone punctuation glued to the word before it,
-    empty words dropped, times checked. Raises `SubtitleInputError` naming the first bad word."""
+    empty words dropped, times checked and made monotonic. Raises `SubtitleInputError` naming the
+    first bad word."""
     tokens: list[Word] = []
     previous_start = -math.inf
     for index, word in enumerate(words):
@@ -70,20 +74,24 @@ def normalise_words(words: Iterable[Word]) -> list[Word]:
                 f"word {index} ({word.text!r}) has start {word.start_s} and end {word.end_s}: "
                 "times must be >= 0 and end >= start"
             )
-        if word.start_s < previous_start:
+        if word.start_s < previous_start - MAX_BACKSTEP_S:
             raise SubtitleInputError(
                 f"word {index} ({word.text!r}) starts at {word.start_s} s, before the word before it "
                 f"({previous_start} s): words must be in time order"
             )
-        previous_start = word.start_s
+        start = max(word.start_s, previous_start)  # recognisers jitter by a few ms: keep the order
+        end = max(word.end_s, start)
+        previous_start = start
         text = " ".join(word.text.split())
         if not text:
             continue
         if tokens and is_punctuation_only(text):
             last = tokens[-1]
-            tokens[-1] = Word(last.text + text, last.start_s, max(last.end_s, word.end_s), last.probability)
+            closing = unicodedata.category(text[0]) in ("Po", "Pe", "Pf")
+            glue = " " if word.text[:1].isspace() and not closing else ""  # "word," but "word -"
+            tokens[-1] = Word(last.text + glue + text, last.start_s, max(last.end_s, end), last.probability)
             continue
-        tokens.append(Word(text, word.start_s, word.end_s, word.probability))
+        tokens.append(Word(text, start, end, word.probability))
     return tokens
 
 

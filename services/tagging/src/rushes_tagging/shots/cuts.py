@@ -1,8 +1,9 @@
 """Hard cuts: isolated spikes of aligned content change whose new content stays.
 
-A frame N is a cut when three things hold:
+A frame N is a cut when all of these hold:
 1. the aligned change from N-1 to N (`measures.content_change`) is a local maximum above an
-   absolute floor;
+   absolute floor, and `adjacent_ratio` times the changes into N-1 and out of N (unless the
+   frame between is a mix of both shots: a cut straddling two frames);
 2. it is `cut_ratio` times the local level of change on *both* sides (median over `context_s`
    before, and separately after). Sustained motion (whip pans, action, shake, a passing object)
    lifts at least one side, so only isolated spikes survive, and a second cut nearby does not
@@ -11,7 +12,9 @@ A frame N is a cut when three things hold:
    changes a part of it, however strongly;
 4. the content after N does not come back to the content before N within `flash_s`, even after
    forgiving a brightness gain: a camera flash or a glitch returns, a light switched on keeps the
-   structure (checked while streaming, see `ShotDetector`, and passed in as `persistence`).
+   structure. Frames up to a few before N-1 count as "before", since a flash may build up.
+Tests 1, 3 and 4 need pictures and run while streaming (`ShotDetector`); their results arrive
+here as `CutEvidence`.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 Everything downstream works on a frame of about 64x36 samples, so the cost per frame is fixed
 whatever the source resolution. The decoded planes are read in place (no colour conversion of the
-full picture): each plane is shrunk with a bilinear step to twice the grid and an area step to the
-grid, which averages 16 source samples per output sample (enough to suppress grain and aliasing
-that would otherwise look like change) at about a tenth of the cost of a full-size INTER_AREA.
+full picture, no libswscale pass, which costs several times more here): a large plane is shrunk
+bilinearly to twice the grid and then halved, which averages about 16 source samples per output
+sample (enough to keep grain and fine texture from aliasing into change) at a tenth of the cost
+of a full-size INTER_AREA; 8-bit code values become floats through a lookup table.
 
 The grid follows the *display* shape: the stream's sample aspect ratio is applied and a rotation
 flag (display matrix) turns the thumbnail upright, so anamorphic or phone footage yields the same

@@ -6,10 +6,13 @@ moves the same way and no step collapses below a quarter of the average step so 
 drift of exposure after the fade does not stretch it.
 
 Dissolves are found at several time scales h: frame c is the middle of a dissolve when the frame
-h before and the frame h after differ like two shots do, frame c is a mix of the two (least
-squares, small residual, mixing weight near one half, see `measures.blend_fit`), and the change
-over the h frames just before and just after is much smaller (the shots either side hold
-together; h rather than 2h frames so that a neighbouring cut rarely falls inside). The span comes from the mixing weight of every frame in between.
+h before and the frame h after differ like two shots do (over most of the picture, and not just
+by brightness), frame c is a mix of the two (least squares, small residual, mixing weight near
+one half, see `measures.blend_fit`), the far end does not show again what came just before the
+near end (a flash fading out is a mix with white), and the change over the h frames just before
+and just after is much smaller (the shots either side hold together; h rather than 2h frames so
+that a neighbouring transition rarely falls inside, and a window that does hold one is ignored).
+The span comes from a straight line fitted to the mixing weights of the frames in between.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from rushes_tagging.shots.config import ShotDetectorConfig
 
 RAMP_NOISE = 0.0015  # mean-luma steps smaller than this are noise, not a ramp
 BLACK_TOLERANCE = 0.01  # mean luma this close to a black run's darkest frame is fully black
-PROFILE_LOW, PROFILE_HIGH = 0.08, 0.92  # mixing weights that still count as "pure" shots
+PROFILE_LOW, PROFILE_HIGH = 0.08, 0.92  # mixing weights that still count as "pure" shots (short mixes)
 
 
 @dataclass(frozen=True)

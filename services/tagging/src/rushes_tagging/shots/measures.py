@@ -27,8 +27,10 @@ SEARCH_FRACTION: Final = 6
 """Alignment searches shifts up to 1/6 of the frame each way (about 11 px of a 64 px grid)."""
 
 GAIN_LIMITS: Final = (0.6, 1.7)
-CLIP_LEVEL: Final = 0.97  # luma this close to white may be clipped
 """Brightness gains `relit_change` forgives. Wider would excuse a cut to a darker shot."""
+
+CLIP_LEVEL: Final = 0.97
+"""Luma this close to white may be clipped: left out when fitting a gain."""
 
 
 @dataclass(frozen=True, slots=True)

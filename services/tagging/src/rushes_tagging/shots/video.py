@@ -99,31 +99,52 @@ def detect_shots(
     except av.error.FFmpegError as exc:
         raise ValueError(f"{path.name} could not be opened as media: {exc}") from exc
     with container:
-        stream = main_video_stream(container)
-        rate = fps if fps is not None else stream_fps(stream)
-        if not rate or rate <= 0:
-            raise ValueError(f"{path.name}: the video stream declares no frame rate; pass fps=")
-        detector = _detector(rate, config, start_timecode, file_timecode(container, stream), drop_frame)
-        stream.thread_type = "AUTO"
-        extract = FeatureExtractor(stream.sample_aspect_ratio)
-        period = 1.0 / rate
-        time = 0.0
-        index = -1
-        last_duration = 0.0
-        time_base, seconds_per_tick = None, 0.0
-        try:
-            for index, frame in enumerate(container.decode(stream)):
-                if frame.time_base is not time_base:  # a Fraction: converted once, not per frame
-                    time_base = frame.time_base
-                    seconds_per_tick = float(time_base) if time_base is not None else 0.0
-                if frame.pts is not None and time_base is not None:
-                    time = frame.pts * seconds_per_tick
-                elif index:
-                    time += period
-                detector.push(index, time, extract(frame))
-                last_duration = frame.duration * seconds_per_tick if frame.duration else period
-        except av.error.FFmpegError as exc:
-            raise ValueError(f"{path.name}: decoding failed after frame {index}: {exc}") from exc
-        if detector.frame_count == 0:
-            raise ValueError(f"{path.name}: the video stream has no decodable frames")
-        return detector.finish(end_s=time + last_duration)
+        return detect_in_container(
+            container,
+            main_video_stream(container),
+            name=path.name,
+            start_timecode=start_timecode,
+            fps=fps,
+            drop_frame=drop_frame,
+            config=config,
+        )
+
+
+def detect_in_container(
+    container: InputContainer,
+    stream: VideoStream,
+    *,
+    name: str,
+    start_timecode: str | None = None,
+    fps: float | None = None,
+    drop_frame: bool | None = None,
+    config: ShotDetectorConfig | None = None,
+) -> ShotResult:
+    """detect_shots() on a container the caller opened (e.g. behind rushes_media's guards)."""
+    rate = fps if fps is not None else stream_fps(stream)
+    if not rate or rate <= 0:
+        raise ValueError(f"{name}: the video stream declares no frame rate; pass fps=")
+    detector = _detector(rate, config, start_timecode, file_timecode(container, stream), drop_frame)
+    stream.thread_type = "AUTO"
+    extract = FeatureExtractor(stream.sample_aspect_ratio)
+    period = 1.0 / rate
+    time = 0.0
+    index = -1
+    last_duration = 0.0
+    time_base, seconds_per_tick = None, 0.0
+    try:
+        for index, frame in enumerate(container.decode(stream)):
+            if frame.time_base is not time_base:  # a Fraction: converted once, not per frame
+                time_base = frame.time_base
+                seconds_per_tick = float(time_base) if time_base is not None else 0.0
+            if frame.pts is not None and time_base is not None:
+                time = frame.pts * seconds_per_tick
+            elif index:
+                time += period
+            detector.push(index, time, extract(frame))
+            last_duration = frame.duration * seconds_per_tick if frame.duration else period
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"{name}: decoding failed after frame {index}: {exc}") from exc
+    if detector.frame_count == 0:
+        raise ValueError(f"{name}: the video stream has no decodable frames")
+    return detector.finish(end_s=time + last_duration)
