@@ -194,11 +194,15 @@ async def test_garbled_event_is_dead_lettered_once_without_a_loop(
     follow_up = uuid.uuid4().hex
     await bus.publish(_ingested_event(follow_up), msg_id=f"after-garbage-{follow_up}")
     await _eventually(lambda: _get_asset(library, follow_up), "an event published after the dead letter")
+    # Other test modules share the session's stream (and may leave garbage of their own there),
+    # so the loop check looks at what a loop would produce: a dead letter of a dead letter.
     with psycopg.connect(library.dsn) as conn:
         row = conn.execute(
             "SELECT count(*) FROM audit_log WHERE event_type = 'rushes.v1.dlq.library'"
+            " AND data->>'original_subject' LIKE 'rushes.v1.dlq.%%'"
         ).fetchone()
-    assert row is not None and row[0] == 1
+    assert row is not None and row[0] == 0
+    assert dead_letters() == 1
 
 
 async def test_health_is_serving_and_errors_map_to_codes(library: RunningLibrary) -> None:

@@ -77,7 +77,10 @@ class EventBus:
         last_error: list[BaseException] = []
 
         async def on_error(exc: Exception) -> None:
-            last_error[:] = [exc]
+            # An authorization refusal is followed by the server dropping the socket; keep the
+            # refusal, which is the reason a person can act on, over the reset that follows it.
+            if not (last_error and _is_auth_error(last_error[0])):
+                last_error[:] = [exc]
             # Each failed reconnect attempt reports here; the disconnect itself was logged already.
             level = logging.DEBUG if nc.is_reconnecting else logging.WARNING
             _log.log(level, "nats connection error (%s): %s", name, exc or type(exc).__name__)
@@ -252,3 +255,8 @@ class EventBus:
                 await self.nc.close()
             except OSError as close_exc:  # the server is gone: nothing left to flush
                 _log.warning("nats close after a failed drain (%s): %s", self.name, close_exc)
+
+
+def _is_auth_error(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__} {exc}".lower()
+    return "authorization" in text or "authentication" in text or "permissions violation" in text
