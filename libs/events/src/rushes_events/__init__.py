@@ -10,6 +10,7 @@ from rushes_events.registry import (
     new_envelope,
     register_event_type,
 )
+from rushes_events.stage_events import announce_stage_failed, announce_stage_started
 from rushes_events.subjects import (
     DLQ_PREFIX,
     STREAM_SUBJECTS,
@@ -30,6 +31,8 @@ __all__ = [
     "EventBusUnavailable",
     "PoisonMessage",
     "TransientError",
+    "announce_stage_failed",
+    "announce_stage_started",
     "consumer_config",
     "decode_event",
     "dlq_subject",

@@ -5,9 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.events.v1 import events_pb2
-from rushes_events import Delivery, EventBus, PoisonMessage, TransientError, message_id, new_envelope
+from rushes_events import (
+    Delivery,
+    EventBus,
+    PoisonMessage,
+    TransientError,
+    announce_stage_failed,
+    announce_stage_started,
+)
 from rushes_inference import InferenceError, ModelUnavailable
 from rushes_media import MediaRejected
 from rushes_metrics import PROCESSED_TOTAL
@@ -66,34 +72,12 @@ class TaggingHandler:
         await asyncio.to_thread(self.tag_store.save_input, event)
 
     async def _announce_start(self, event: events_pb2.AssetIngested, attempt: int) -> None:
-        started = Timestamp()
-        started.GetCurrentTime()
-        await self.bus.publish(
-            events_pb2.StageStarted(
-                envelope=self._envelope("rushes.v1.asset.stage_started", event),
-                stage=STAGE,
-                started_at=started,
-                attempt=attempt,
-            ),
-            msg_id=message_id(event.envelope.asset_id, f"{STAGE}-started", str(attempt)),
+        await announce_stage_started(
+            self.bus, event.envelope, stage=STAGE, attempt=attempt, producer=PRODUCER, version=VERSION
         )
 
     async def _announce_failure(self, event: events_pb2.AssetIngested, error: str) -> None:
         log.warning("tagging failed for %s: %s", event.envelope.asset_id, error)
-        await self.bus.publish(
-            events_pb2.StageFailed(
-                envelope=self._envelope("rushes.v1.asset.stage_failed", event), stage=STAGE, error=error
-            ),
-            msg_id=message_id(event.envelope.asset_id, f"{STAGE}-failed", "v1"),
-        )
-
-    @staticmethod
-    def _envelope(event_type: str, event: events_pb2.AssetIngested):  # type: ignore[no-untyped-def]
-        return new_envelope(
-            event_type,
-            asset_id=event.envelope.asset_id,
-            producer=PRODUCER,
-            producer_version=VERSION,
-            project=event.envelope.project,
-            trace_id=event.envelope.trace_id or None,
+        await announce_stage_failed(
+            self.bus, event.envelope, stage=STAGE, error=error, producer=PRODUCER, version=VERSION
         )

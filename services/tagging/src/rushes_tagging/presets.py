@@ -10,22 +10,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from rushes_tagging.analysis import FIELDS
 from rushes_tagging.analysis.config import AnalysisConfig, AnalysisConfigError
 
 PRESETS_FILE = Path(__file__).with_name("presets.yaml")
-KNOWN_FIELDS = (
-    "shot_type",
-    "category",
-    "exposure",
-    "white_balance",
-    "sharpness",
-    "shakiness",
-    "noise",
-    "dominant_colors",
-    "technical_cues",
-    "pace",
-    "mood",
-)
+# Every field the analyzers decide; a preset logs a subset of them.
+KNOWN_FIELDS = FIELDS
 KNOWN_CATEGORIES = ("interview", "action", "graphic", "b_roll", "scene")
 
 

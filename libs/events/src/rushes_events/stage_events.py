@@ -1,0 +1,56 @@
+"""The progress events every stage publishes about an asset it is working on.
+
+`rushes.v1.asset.stage_started` when a delivery begins (the attempt number makes each start a
+distinct event) and `rushes.v1.asset.stage_failed` when the asset itself cannot be processed (a
+recorded per-asset failure, as opposed to a retry).
+"""
+
+from __future__ import annotations
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from rushes.events.v1 import events_pb2
+
+from rushes_events.bus import EventBus
+from rushes_events.registry import new_envelope
+from rushes_events.subjects import message_id
+
+STAGE_STARTED = "rushes.v1.asset.stage_started"
+STAGE_FAILED = "rushes.v1.asset.stage_failed"
+
+
+async def announce_stage_started(
+    bus: EventBus, cause: events_pb2.Envelope, *, stage: str, attempt: int, producer: str, version: str
+) -> None:
+    """`cause` is the envelope of the event being processed (asset, project and trace carry over)."""
+    started = Timestamp()
+    started.GetCurrentTime()
+    event = events_pb2.StageStarted(
+        envelope=_envelope(STAGE_STARTED, cause, producer, version),
+        stage=stage,
+        started_at=started,
+        attempt=attempt,
+    )
+    await bus.publish(event, msg_id=message_id(cause.asset_id, f"{stage}-started", str(attempt)))
+
+
+async def announce_stage_failed(
+    bus: EventBus, cause: events_pb2.Envelope, *, stage: str, error: str, producer: str, version: str,
+    input_version: str = "v1",
+) -> None:  # fmt: skip
+    event = events_pb2.StageFailed(
+        envelope=_envelope(STAGE_FAILED, cause, producer, version), stage=stage, error=error
+    )
+    await bus.publish(event, msg_id=message_id(cause.asset_id, f"{stage}-failed", input_version))
+
+
+def _envelope(
+    event_type: str, cause: events_pb2.Envelope, producer: str, version: str
+) -> events_pb2.Envelope:
+    return new_envelope(
+        event_type,
+        asset_id=cause.asset_id,
+        producer=producer,
+        producer_version=version,
+        project=cause.project,
+        trace_id=cause.trace_id or None,
+    )
