@@ -33,7 +33,7 @@ def read_wav(path: Path) -> np.ndarray:
                     f"{wav.getnchannels()} ch {wav.getframerate()} Hz"
                 )
             raw = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError) as exc:
+    except (wave.Error, EOFError, RuntimeError, ValueError) as exc:  # the stdlib raises all of these
         raise AudioError(f"unreadable WAV: {exc}") from None
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 

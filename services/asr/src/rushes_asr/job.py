@@ -23,6 +23,7 @@ from rushes_inference import TritonClient, transcribe
 from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
 from rushes_storage import ObjectStore, asset_key
 
+from rushes_asr import metrics as asr_metrics
 from rushes_asr import subtitle_files
 from rushes_asr.audio import MIN_AUDIO_S, SAMPLE_RATE, AudioError, plan_chunks, read_wav, speech_intervals
 from rushes_asr.recognizer import Recognition, recognise
@@ -127,6 +128,9 @@ class AsrJob:
         subtitles.profile = files.profile
         subtitles.cue_count = files.cue_count
         subtitles.needs_review = not files.passes
+        asr_metrics.record(
+            event.transcript.confidence, list(event.transcript.flags), files.qc, subtitles.needs_review
+        )
 
     async def _shot_changes(self, asset_id: str) -> list[float]:
         """Cut times from tagging's stored result, when tagging finished first (else none)."""
