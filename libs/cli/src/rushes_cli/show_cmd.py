@@ -99,6 +99,18 @@ def render_text(record: dict[str, Any]) -> str:
     for name, stage in record.get("stages", {}).items():
         error = f"  {stage['error']}" if stage.get("error") else ""
         lines.append(f"stage     {name}: {stage.get('status')}{error}")
+    transcript = record.get("transcript") or {}
+    if transcript.get("text"):
+        text = transcript["text"] if len(transcript["text"]) <= 100 else transcript["text"][:97] + "..."
+        flags = f"  flags: {', '.join(transcript['flags'])}" if transcript.get("flags") else ""
+        lines.append(f'speech    [{transcript.get("language", "?")}] "{text}"{flags}')
+    subtitles = record.get("subtitles") or {}
+    if subtitles.get("cue_count"):
+        verdict = "needs review" if subtitles.get("needs_review") else "passed"
+        lines.append(
+            f"subtitles {subtitles['cue_count']} cues ({subtitles.get('profile', '?')} profile): "
+            f"srt, vtt, ttml; QC {verdict}"
+        )
     shots = record.get("shots", [])
     if shots:
         lines.append(
