@@ -242,3 +242,22 @@ def test_speech_is_transcribed_into_subtitles_that_pass_their_rules(stack: Path,
         assert len(cues) == subtitles["cue_count"], fmt
     qc = json.loads(rushes(stack, "subtitles", record["asset_id"], "--qc", "--json").stdout)
     assert qc["style_violations"] == 0 and qc["cue_count"] == subtitles["cue_count"]
+
+
+def test_subtitles_measured_against_a_reference_transcript(stack: Path, tmp_path: Path) -> None:
+    truth = json.loads((SAMPLES / "TRUTH.json").read_text())["clips"]["shaky_zoom.mp4"]["speech"][0]["text"]
+    record = json.loads(rushes(stack, "ingest", "--wait", "--json", str(SAMPLES / "shaky_zoom.mp4")).stdout)[
+        0
+    ]
+    reference = tmp_path / "reference.txt"
+    reference.write_text(truth, encoding="utf-8")
+    report = json.loads(
+        rushes(stack, "subtitles", record["asset_id"], "--qc", "--reference", str(reference)).stdout
+    )
+    assert 0.0 <= report["wer"]["wer"] <= 0.5
+    assert set(report["verdicts"]) == {"studio", "field"}
+
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Caf\xe9 cr\xe8me".encode("latin-1"))
+    bad = rushes(stack, "subtitles", record["asset_id"], "--qc", "--reference", str(latin1), check=False)
+    assert bad.returncode == 1 and "not valid UTF-8" in bad.stderr

@@ -108,3 +108,10 @@ async def test_quality_figures_reach_prometheus(job: AsrJob, tmp_path: Path) -> 
         REGISTRY.get_sample_value("rushes_subtitle_rule_violations_total", {"rule": "chars_per_line"})
         is not None
     )
+
+
+async def test_redelivery_republishes_the_stored_result(job: AsrJob, tmp_path: Path) -> None:
+    event = _ingested(job, _wav(tmp_path / "quiet.wav", np.zeros(16000 * 2)))
+    first = await job.run(event)
+    second = await job.run(event)
+    assert second == first and job.load_result(event.envelope.asset_id) == first

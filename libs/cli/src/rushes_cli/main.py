@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     subs.add_argument("--format", choices=["srt", "vtt", "ttml"], default="srt")
     subs.add_argument("--out", type=Path, default=None, help="write to FILE instead of stdout")
     subs.add_argument("--qc", action="store_true", help="print the subtitle QC report")
+    subs.add_argument(
+        "--reference", type=Path, default=None, help="measure against this reference transcript (UTF-8 text)"
+    )
     subs.add_argument("--json", action="store_true", help="with --qc: JSON (the only form today)")
 
     review = sub.add_parser("review", help="human verdicts on AI values")
@@ -162,7 +165,18 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "subtitles":
         from rushes_cli.subtitles_cmd import subtitles
 
-        print(asyncio.run(subtitles(settings, args.asset_id, fmt=args.format, qc=args.qc, out=args.out)))
+        print(
+            asyncio.run(
+                subtitles(
+                    settings,
+                    args.asset_id,
+                    fmt=args.format,
+                    qc=args.qc,
+                    out=args.out,
+                    reference=args.reference,
+                )
+            )
+        )
         return EXIT_OK
     if args.command == "review":
         from rushes_cli.review_cmd import correct, default_reviewer

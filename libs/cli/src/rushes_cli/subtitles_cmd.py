@@ -6,19 +6,37 @@ import asyncio
 import json
 from pathlib import Path
 
+import grpc
+from google.protobuf import json_format
+from rushes.asr.v1 import asr_service_pb2 as pb
+from rushes.asr.v1 import asr_service_pb2_grpc as pb_grpc
 from rushes_config import RushesSettings
+from rushes_grpc import client_channel
 from rushes_storage import ObjectNotFound, ObjectStore, StorageUnavailable
 
-from rushes_cli.errors import EXIT_UNAVAILABLE, CliError
+from rushes_cli.errors import EXIT_UNAVAILABLE, CliError, from_rpc_error
 from rushes_cli.show_cmd import fetch_record
 
 FORMATS = ("srt", "vtt", "ttml")
 MAX_SUBTITLE_BYTES = 64 * 1024 * 1024
 
 
-async def subtitles(settings: RushesSettings, asset_ref: str, *, fmt: str, qc: bool, out: Path | None) -> str:
+MAX_REFERENCE_BYTES = 10 * 1024 * 1024
+
+
+async def subtitles(
+    settings: RushesSettings,
+    asset_ref: str,
+    *,
+    fmt: str,
+    qc: bool,
+    out: Path | None,
+    reference: Path | None = None,
+) -> str:
     record = await fetch_record(settings, asset_ref)
     section = record.get("subtitles") or {}
+    if reference is not None:
+        return json.dumps(await _evaluate(settings, record["asset_id"], reference), indent=2)
     if qc:
         if not section.get("qc_report") and not section.get("qc"):
             raise CliError(_missing(record))
@@ -48,3 +66,18 @@ def _missing(record: dict) -> str:
     if stage.get("status") != "complete":
         return f"{record['asset_id']}: no subtitles yet (asr stage: {stage.get('status', 'not run')})"
     return f"{record['asset_id']}: no subtitles (no speech{': ' + transcript['text'] if transcript.get('text') else ''})"
+
+
+async def _evaluate(settings: RushesSettings, asset_id: str, reference: Path) -> dict:
+    if not reference.is_file():
+        raise CliError(f"{reference}: no such file")
+    if reference.stat().st_size > MAX_REFERENCE_BYTES:
+        raise CliError(f"{reference}: larger than {MAX_REFERENCE_BYTES} bytes")
+    async with client_channel(settings.asr_address) as channel:
+        try:
+            response = await pb_grpc.AsrServiceStub(channel).EvaluateSubtitles(
+                pb.EvaluateSubtitlesRequest(asset_id=asset_id, reference=reference.read_bytes()), timeout=120
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(f"evaluate {asset_id}", exc) from None
+    return json_format.MessageToDict(response.qc)

@@ -48,7 +48,7 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     job = AsrJob(store, bus, triton, work_dir=work_dir, beam_size=beam_size,
                  language=os.environ.get("RUSHES_ASR_LANGUAGE") or None)  # fmt: skip
-    servicer = AsrServicer()
+    servicer = AsrServicer(job)
     server = await start_server(
         name="asr",
         address=settings.grpc.address,

@@ -64,6 +64,11 @@ class AsrJob:
                 trace_id=ingested.envelope.trace_id or None,
             )
         )
+        stored = await asyncio.to_thread(self.load_result, asset_id)
+        if stored is not None:
+            # A redelivery after the work was stored: announce the same result again (deduplicated).
+            await self.bus.publish(stored, msg_id=message_id(asset_id, STAGE, "v1"))
+            return stored
         key = ingested.objects.get("audio")
         if not key:
             event.skipped_reason = "no_audio"
@@ -78,10 +83,23 @@ class AsrJob:
                 stage=STAGE, started_at=_timestamp(started), finished_at=_timestamp(time.time())
             )
         )
+        await asyncio.to_thread(
+            self.store.put_bytes, _result_key(asset_id), event.SerializeToString(),
+            content_type="application/x-protobuf",
+        )  # fmt: skip
         await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, "v1"))
         PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
         STAGE_DURATION.labels(stage=STAGE).observe(time.time() - started)
         FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
+        return event
+
+    def load_result(self, asset_id: str) -> events_pb2.AssetTranscribed | None:
+        """The stored result of this asset's transcription, if it ran."""
+        key = _result_key(asset_id)
+        if self.store.stat(key) is None:
+            return None
+        event = events_pb2.AssetTranscribed()
+        event.ParseFromString(self.store.get_bytes(key, max_bytes=256 * 1024**2))
         return event
 
     async def _transcribe_into(
@@ -143,6 +161,10 @@ class AsrJob:
         except Exception:  # best effort: subtitles without shot changes are still valid
             return []
         return [shot.start_s for shot in tagged.shots if shot.transition_in == "cut"]
+
+
+def _result_key(asset_id: str) -> str:
+    return asset_key(asset_id, "asr", "v1.pb")
 
 
 def _transcript(recognition: Recognition, duration: float) -> asset_pb2.Transcript:

@@ -17,6 +17,7 @@ from rushes_asr.subtitles import (
     export_all,
     find_repetition_loops,
     find_text_over_silence,
+    parse_subtitles,
     subtitle_profile,
     words_from_mappings,
 )
@@ -71,3 +72,22 @@ def render(
         cue_count=len(cues),
         passes=passes,
     )
+
+
+def evaluate(
+    transcript_words: Sequence[dict[str, Any]],
+    srt_text: str,
+    reference_text: str,
+    *,
+    language: str,
+    fps: float = DEFAULT_FPS,
+    profile_name: str = DEFAULT_PROFILE,
+) -> dict[str, Any]:
+    """QC of delivered cues (read back from the SRT) against a reference transcript."""
+    profile = subtitle_profile(profile_name)
+    cues = parse_subtitles(srt_text, "srt")
+    report = build_qc_report(
+        cues, profile, fps=fps, words=words_from_mappings(transcript_words), reference_text=reference_text,
+        language=language,
+    )  # fmt: skip
+    return report.to_dict()
