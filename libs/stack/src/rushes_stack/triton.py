@@ -129,6 +129,7 @@ def triton_command(
     models: Sequence[str] | None = None,
     log_verbose: int = 0,
     exit_timeout_s: int = 10,
+    bind_address: str = "127.0.0.1",
 ) -> tuple[list[str], dict[str, str]]:
     """argv and environment that start tritonserver on loopback, CPU only.
 
@@ -139,17 +140,18 @@ def triton_command(
 
     `exit_timeout_s` bounds how long SIGTERM waits for in-flight work: with a crashed Python stub
     Triton otherwise waits its default 30 s before exiting. Callers should still escalate to SIGKILL.
+    `bind_address` stays loopback locally; a container image binds 0.0.0.0 (docker/triton.Dockerfile).
     """
     argv = [
         str(tritonserver_binary()),
         f"--model-repository={Path(model_repo).resolve()}",
         f"--backend-directory={Path(backend_dir).resolve()}",
-        "--http-address=127.0.0.1",
-        "--grpc-address=127.0.0.1",
+        f"--http-address={bind_address}",
+        f"--grpc-address={bind_address}",
         f"--http-port={http_port}",
         f"--grpc-port={grpc_port}",
         f"--metrics-port={metrics_port}",
-        "--metrics-address=127.0.0.1",
+        f"--metrics-address={bind_address}",
         "--allow-gpu-metrics=false",
         "--pinned-memory-pool-byte-size=0",
         "--cuda-memory-pool-byte-size=0:0",
