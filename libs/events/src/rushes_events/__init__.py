@@ -10,7 +10,7 @@ from rushes_events.registry import (
     new_envelope,
     register_event_type,
 )
-from rushes_events.stage_events import announce_stage_failed, announce_stage_started
+from rushes_events.stage_events import announce_stage_failed, announce_stage_started, follow_up_envelope
 from rushes_events.subjects import (
     DLQ_PREFIX,
     STREAM_SUBJECTS,
@@ -37,6 +37,7 @@ __all__ = [
     "decode_event",
     "dlq_subject",
     "event_class_for",
+    "follow_up_envelope",
     "message_id",
     "nak_delay_s",
     "new_envelope",

@@ -25,7 +25,7 @@ async def announce_stage_started(
     started = Timestamp()
     started.GetCurrentTime()
     event = events_pb2.StageStarted(
-        envelope=_envelope(STAGE_STARTED, cause, producer, version),
+        envelope=follow_up_envelope(STAGE_STARTED, cause, producer, version),
         stage=stage,
         started_at=started,
         attempt=attempt,
@@ -38,19 +38,20 @@ async def announce_stage_failed(
     input_version: str = "v1",
 ) -> None:  # fmt: skip
     event = events_pb2.StageFailed(
-        envelope=_envelope(STAGE_FAILED, cause, producer, version), stage=stage, error=error
+        envelope=follow_up_envelope(STAGE_FAILED, cause, producer, version), stage=stage, error=error
     )
     await bus.publish(event, msg_id=message_id(cause.asset_id, f"{stage}-failed", input_version))
 
 
-def _envelope(
-    event_type: str, cause: events_pb2.Envelope, producer: str, version: str
+def follow_up_envelope(
+    event_type: str, cause: events_pb2.Envelope, producer: str, version: str, *, trace_id: str | None = None
 ) -> events_pb2.Envelope:
+    """The envelope of an event caused by `cause`: same asset, project and trace (unless given)."""
     return new_envelope(
         event_type,
         asset_id=cause.asset_id,
         producer=producer,
         producer_version=version,
         project=cause.project,
-        trace_id=cause.trace_id or None,
+        trace_id=trace_id or cause.trace_id or None,
     )

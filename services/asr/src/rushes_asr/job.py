@@ -18,7 +18,7 @@ from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.asset.v1 import asset_pb2
 from rushes.events.v1 import events_pb2
-from rushes_events import EventBus, message_id, new_envelope
+from rushes_events import EventBus, follow_up_envelope, message_id
 from rushes_inference import TritonClient, transcribe
 from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
 from rushes_storage import ObjectStore, asset_key
@@ -55,14 +55,7 @@ class AsrJob:
         asset_id = ingested.envelope.asset_id
         started = time.time()
         event = events_pb2.AssetTranscribed(
-            envelope=new_envelope(
-                TRANSCRIBED,
-                asset_id=asset_id,
-                producer=PRODUCER,
-                producer_version=VERSION,
-                project=ingested.envelope.project,
-                trace_id=ingested.envelope.trace_id or None,
-            )
+            envelope=follow_up_envelope(TRANSCRIBED, ingested.envelope, PRODUCER, VERSION)
         )
         stored = await asyncio.to_thread(self.load_result, asset_id)
         if stored is not None:

@@ -19,7 +19,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.events.v1 import events_pb2
 from rushes_config import MediaLimits
-from rushes_events import EventBus, message_id, new_envelope
+from rushes_events import EventBus, follow_up_envelope, message_id
 from rushes_inference import TritonClient, detect_faces
 from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
 from rushes_storage import ObjectStore
@@ -96,14 +96,7 @@ class TaggingJob:
         asset_id = ingested.envelope.asset_id
         technical = ingested.technical
         event = events_pb2.AssetTagged(
-            envelope=new_envelope(
-                TAGGED,
-                asset_id=asset_id,
-                producer=PRODUCER,
-                producer_version=VERSION,
-                project=ingested.envelope.project,
-                trace_id=trace_id or ingested.envelope.trace_id or None,
-            ),
+            envelope=follow_up_envelope(TAGGED, ingested.envelope, PRODUCER, VERSION, trace_id=trace_id),
             preset=preset.name,
             tags_version=version,
         )
