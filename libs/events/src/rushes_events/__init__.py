@@ -2,7 +2,7 @@
 
 from rushes_events.bus import EventBus
 from rushes_events.consumer import Consumer, Delivery, consumer_config, nak_delay_s
-from rushes_events.errors import EventBusUnavailable, PoisonMessage, TransientError
+from rushes_events.errors import AssetFailed, EventBusUnavailable, PoisonMessage, TransientError
 from rushes_events.registry import (
     EVENT_TYPES,
     decode_event,
@@ -10,7 +10,12 @@ from rushes_events.registry import (
     new_envelope,
     register_event_type,
 )
-from rushes_events.stage_events import announce_stage_failed, announce_stage_started, follow_up_envelope
+from rushes_events.stage_events import (
+    announce_stage_failed,
+    announce_stage_started,
+    follow_up_envelope,
+    stage_run,
+)
 from rushes_events.subjects import (
     DLQ_PREFIX,
     STREAM_SUBJECTS,
@@ -25,6 +30,7 @@ __all__ = [
     "EVENT_TYPES",
     "STREAM_SUBJECTS",
     "SUBJECT_PREFIX",
+    "AssetFailed",
     "Consumer",
     "Delivery",
     "EventBus",
@@ -42,5 +48,6 @@ __all__ = [
     "nak_delay_s",
     "new_envelope",
     "register_event_type",
+    "stage_run",
     "subject_for",
 ]

@@ -36,7 +36,7 @@ from rushes_metrics import (
 )
 
 from rushes_events.bus import EventBus
-from rushes_events.errors import PoisonMessage, TransientError
+from rushes_events.errors import AssetFailed, PoisonMessage, TransientError
 from rushes_events.registry import decode_event, new_envelope
 from rushes_events.subjects import check_stage, dlq_subject, is_rushes_subject
 
@@ -328,6 +328,11 @@ class Consumer:
                 "stop grace of %.1fs expired; handing %s #%d back", self.stop_grace_s, msg.subject, stream_seq
             )
             await _settle(msg.nak(), msg, "nak")
+            return
+        if isinstance(outcome, AssetFailed):
+            _log.info("%s #%d: the asset failed this stage: %s", msg.subject, stream_seq, outcome)
+            if await _settle(msg.ack_sync(timeout=_ACK_CONFIRM_TIMEOUT_S), msg, "ack"):
+                PROCESSED_TOTAL.labels(stage=self.stage, result="rejected").inc()
             return
         if isinstance(outcome, PoisonMessage):
             await self._dead_letter(msg, envelope, f"poison: {outcome}", num_delivered, stream_seq)

@@ -18,6 +18,14 @@ STAGE_STARTED = "rushes.v1.asset.stage_started"
 STAGE_FAILED = "rushes.v1.asset.stage_failed"
 
 
+def stage_run(stage: str, started_s: float, finished_s: float) -> events_pb2.StageRun:
+    """When `stage` ran, from Unix times in seconds (what every stage's completion event carries)."""
+    run = events_pb2.StageRun(stage=stage)
+    run.started_at.FromNanoseconds(int(started_s * 1e9))
+    run.finished_at.FromNanoseconds(int(finished_s * 1e9))
+    return run
+
+
 async def announce_stage_started(
     bus: EventBus, cause: events_pb2.Envelope, *, stage: str, attempt: int, producer: str, version: str
 ) -> None:

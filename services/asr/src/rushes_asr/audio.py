@@ -7,12 +7,12 @@ length, so no word is cut in half and word timings stay stable across chunks.
 
 from __future__ import annotations
 
-import wave
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from rushes_media import WavError, read_pcm_wav
 
 SAMPLE_RATE = 16000
 FRAME_S = 0.02
@@ -26,16 +26,14 @@ class AudioError(ValueError):
 def read_wav(path: Path) -> np.ndarray:
     """16-bit mono PCM at 16 kHz (what ingest writes) as float32 in [-1, 1]."""
     try:
-        with wave.open(str(path), "rb") as wav:
-            if wav.getsampwidth() != 2 or wav.getnchannels() != 1 or wav.getframerate() != SAMPLE_RATE:
-                raise AudioError(
-                    f"expected 16-bit mono {SAMPLE_RATE} Hz PCM, got {8 * wav.getsampwidth()}-bit "
-                    f"{wav.getnchannels()} ch {wav.getframerate()} Hz"
-                )
-            raw = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError, RuntimeError, ValueError) as exc:  # the stdlib raises all of these
-        raise AudioError(f"unreadable WAV: {exc}") from None
-    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+        wav = read_pcm_wav(path)
+    except WavError as exc:
+        raise AudioError(str(exc)) from None
+    if wav.channels != 1 or wav.sample_rate != SAMPLE_RATE:
+        raise AudioError(
+            f"expected 16-bit mono {SAMPLE_RATE} Hz PCM, got {wav.channels} ch {wav.sample_rate} Hz"
+        )
+    return wav.samples
 
 
 def frame_energy_db(samples: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ import logging
 
 from rushes.events.v1 import events_pb2
 from rushes_events import (
+    AssetFailed,
     Delivery,
     EventBus,
     PoisonMessage,
@@ -14,7 +15,6 @@ from rushes_events import (
     announce_stage_started,
 )
 from rushes_inference import InferenceError, ModelUnavailable
-from rushes_metrics import PROCESSED_TOTAL
 from rushes_storage import ObjectNotFound, StorageUnavailable
 
 from rushes_asr.audio import AudioError
@@ -47,12 +47,11 @@ class AsrHandler:
             result = await self.job.run(event)
         except (AudioError, InferenceError) as exc:
             # The asset's own audio is unusable (or refused by the model): a recorded failure, not a retry.
-            PROCESSED_TOTAL.labels(stage=STAGE, result="failed").inc()
             log.warning("asr failed for %s: %s", asset_id, exc)
             await announce_stage_failed(
                 self.bus, event.envelope, stage=STAGE, error=str(exc), producer=PRODUCER, version=VERSION
             )
-            return
+            raise AssetFailed(f"asset {asset_id}: {exc}") from exc
         except ObjectNotFound as exc:
             raise PoisonMessage(f"asset {asset_id}: object {exc} is missing from the store") from None
         except (StorageUnavailable, ModelUnavailable) as exc:

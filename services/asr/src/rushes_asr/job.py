@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 from google.protobuf import struct_pb2
-from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.asset.v1 import asset_pb2
 from rushes.events.v1 import events_pb2
-from rushes_events import EventBus, follow_up_envelope, message_id
+from rushes_events import EventBus, follow_up_envelope, message_id, stage_run
 from rushes_inference import TritonClient, transcribe
-from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED
 from rushes_storage import ObjectStore, asset_key
 
 from rushes_asr import metrics as asr_metrics
@@ -33,12 +32,6 @@ STAGE = "asr"
 TRANSCRIBED = "rushes.v1.asset.transcribed"
 MAX_AUDIO_BYTES = 4 * 1024**3
 REVIEW_BELOW_CONFIDENCE = 0.6
-
-
-def _timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
 
 
 class AsrJob:
@@ -71,18 +64,13 @@ class AsrJob:
                 await asyncio.to_thread(self.store.get_file, key, wav, max_bytes=MAX_AUDIO_BYTES)
                 samples = await asyncio.to_thread(read_wav, wav)
             await self._transcribe_into(event, asset_id, samples, await self._shot_changes(asset_id))
-        event.run.CopyFrom(
-            events_pb2.StageRun(
-                stage=STAGE, started_at=_timestamp(started), finished_at=_timestamp(time.time())
-            )
-        )
+        event.run.CopyFrom(stage_run(STAGE, started, time.time()))
         await asyncio.to_thread(
             self.store.put_bytes, _result_key(asset_id), event.SerializeToString(),
             content_type="application/x-protobuf",
         )  # fmt: skip
         await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, "v1"))
-        PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
-        STAGE_DURATION.labels(stage=STAGE).observe(time.time() - started)
+        # Outcome counts and durations are the consumer loop's (rushes_events); footage is ours.
         FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
         return event
 

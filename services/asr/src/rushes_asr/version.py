@@ -1,9 +1,6 @@
 """Name and version this service stamps on its events."""
 
-from importlib.metadata import PackageNotFoundError, version
+from rushes_config.version import package_version
 
 PRODUCER = "asr"
-try:
-    VERSION = version("rushes-asr")
-except PackageNotFoundError:  # running from a source tree without install
-    VERSION = "0.0.0"
+VERSION = package_version("rushes-asr")

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Protocol
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.events.v1 import events_pb2
-from rushes_events import EventBusUnavailable, message_id, new_envelope
+from rushes_events import EventBusUnavailable, message_id, new_envelope, stage_run
 from rushes_media import MediaRejected, validate_filename
 from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
 
@@ -41,12 +40,6 @@ class IngestRequest:
     sha256: str
     project: str = ""
     trace_id: str | None = None
-
-
-def _timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
 
 
 class Ingestor:
@@ -111,11 +104,7 @@ class Ingestor:
             source=outcome.source,
             technical=outcome.technical,
             objects=outcome.objects,
-            run=events_pb2.StageRun(
-                stage=STAGE,
-                started_at=_timestamp(outcome.started_at),
-                finished_at=_timestamp(outcome.finished_at),
-            ),
+            run=stage_run(STAGE, outcome.started_at, outcome.finished_at),
             bucket=self.pipeline.store.bucket,
         )
         try:

@@ -1,10 +1,7 @@
 """The version this service stamps on what it publishes and records."""
 
-from importlib.metadata import PackageNotFoundError, version
+from rushes_config.version import package_version
 
 
 def library_version() -> str:
-    try:
-        return version("rushes-library")
-    except PackageNotFoundError:
-        return "unknown"
+    return package_version("rushes-library", default="unknown")

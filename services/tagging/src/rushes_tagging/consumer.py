@@ -7,6 +7,7 @@ import logging
 
 from rushes.events.v1 import events_pb2
 from rushes_events import (
+    AssetFailed,
     Delivery,
     EventBus,
     PoisonMessage,
@@ -16,7 +17,6 @@ from rushes_events import (
 )
 from rushes_inference import InferenceError, ModelUnavailable
 from rushes_media import MediaRejected
-from rushes_metrics import PROCESSED_TOTAL
 from rushes_storage import ObjectNotFound, StorageUnavailable
 
 from rushes_tagging.job import STAGE, TaggingJob
@@ -50,17 +50,15 @@ class TaggingHandler:
             outcome = await self.job.run(event, self.preset, FIRST_VERSION)
         except MediaRejected as exc:
             # The asset's own fault (decode error mid-file, ...): a recorded per-asset failure, not a retry.
-            PROCESSED_TOTAL.labels(stage=STAGE, result="failed").inc()
             await self._announce_failure(event, f"{exc.code}: {exc.reason}")
-            return
+            raise AssetFailed(f"asset {asset_id}: {exc.code}: {exc.reason}") from exc
         except ObjectNotFound as exc:
             raise PoisonMessage(f"asset {asset_id}: object {exc} is missing from the store") from None
         except (StorageUnavailable, ModelUnavailable) as exc:
             raise TransientError(f"asset {asset_id}: {exc}") from exc
         except InferenceError as exc:
-            PROCESSED_TOTAL.labels(stage=STAGE, result="failed").inc()
             await self._announce_failure(event, f"face detector refused the input: {exc}")
-            return
+            raise AssetFailed(f"asset {asset_id}: face detector refused the input: {exc}") from exc
         log.info(
             "tagged %s: %d shots%s",
             asset_id,

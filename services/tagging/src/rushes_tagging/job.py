@@ -11,17 +11,16 @@ import asyncio
 import logging
 import tempfile
 import time
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.events.v1 import events_pb2
 from rushes_config import MediaLimits
-from rushes_events import EventBus, follow_up_envelope, message_id
+from rushes_events import EventBus, follow_up_envelope, message_id, stage_run
 from rushes_inference import TritonClient, detect_faces
-from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, PROCESSED_TOTAL, STAGE_DURATION
+from rushes_media import read_pcm_wav
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED
 from rushes_storage import ObjectStore
 
 from rushes_tagging import tagger
@@ -40,12 +39,6 @@ MAX_AUDIO_BYTES = 2 * 1024**3
 class JobOutcome:
     event: events_pb2.AssetTagged
     republished: bool
-
-
-def _timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
 
 
 class TaggingJob:
@@ -79,8 +72,7 @@ class TaggingJob:
             event = await self._tag(ingested, preset, version, Path(tmp), started, trace_id)
         await asyncio.to_thread(self.tags.save, asset_id, version, event)
         await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, f"v{version}"))
-        PROCESSED_TOTAL.labels(stage=STAGE, result="ok").inc()
-        STAGE_DURATION.labels(stage=STAGE).observe(time.time() - started)
+        # Outcome counts and durations are the consumer loop's (rushes_events); footage is ours.
         FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
         return JobOutcome(event=event, republished=False)
 
@@ -120,11 +112,7 @@ class TaggingJob:
                 event.shots.append(tagged.shot)
                 flags.update(flag.name for flag in tagged.shot.flags)
             event.flags.extend(sorted(flags))
-        event.run.CopyFrom(
-            events_pb2.StageRun(
-                stage=STAGE, started_at=_timestamp(started), finished_at=_timestamp(time.time())
-            )
-        )
+        event.run.CopyFrom(stage_run(STAGE, started, time.time()))
         return event
 
     async def _faces(self, scan: tagger.Scan) -> dict[int, dict[int, list[FaceBox]]]:
@@ -146,16 +134,5 @@ class TaggingJob:
             return None
         path = tmp / "audio.wav"
         await asyncio.to_thread(self.store.get_file, key, path, max_bytes=MAX_AUDIO_BYTES)
-        return await asyncio.to_thread(_read_wav, path)
-
-
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """The ingest WAV (16-bit mono) as float32 samples in [-1, 1]."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getsampwidth() != 2:
-            raise ValueError(f"{path.name}: expected 16-bit PCM")
-        rate = wav.getframerate()
-        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
-        if wav.getnchannels() > 1:
-            samples = samples.reshape(-1, wav.getnchannels()).mean(axis=1)
-    return samples, rate
+        wav = await asyncio.to_thread(read_pcm_wav, path)
+        return wav.samples, wav.sample_rate

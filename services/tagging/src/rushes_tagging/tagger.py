@@ -35,7 +35,7 @@ from rushes_media.safe_open import open_untrusted
 from rushes_tagging.analysis import Decision, FaceBox, ShotAnalysis, ShotAnalyzer, audio_tempo
 from rushes_tagging.presets import Preset
 from rushes_tagging.shots import ShotResult
-from rushes_tagging.shots.features import upright_turns
+from rushes_tagging.shots.features import plane_array, upright_turns
 from rushes_tagging.shots.video import detect_in_container
 
 ANALYSIS_WIDTH = 480
@@ -149,10 +149,7 @@ def _analysis_gray(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> n
     width, height = size
     stored_w, stored_h = (height, width) if turns % 2 else (width, height)
     if frame.format.name in _PLANAR_8BIT_YUV:
-        plane = frame.planes[0]
-        luma = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[
-            :, : plane.width
-        ]
+        luma = plane_array(frame.planes[0], np.uint8)
         gray = cv2.resize(luma, (stored_w, stored_h), interpolation=cv2.INTER_AREA)
     else:
         gray = frame.reformat(width=stored_w, height=stored_h, format="gray").to_ndarray()

@@ -123,11 +123,11 @@ class FeatureExtractor:
         if layout is not None:
             bits = _BITS.get(fmt[-4:], 8)
             dtype = np.uint16 if layout[2] == 2 else np.uint8
-            planes = [_shrink(_plane_array(plane, dtype), width, height) for plane in frame.planes[:3]]
+            planes = [_shrink(plane_array(plane, dtype), width, height) for plane in frame.planes[:3]]
             return _normalise(planes, bits, full_range)
         if fmt in _GRAY_BITS:
             bits = _GRAY_BITS[fmt]
-            luma = _shrink(_plane_array(frame.planes[0], np.uint8 if bits == 8 else np.uint16), width, height)
+            luma = _shrink(plane_array(frame.planes[0], np.uint8 if bits == 8 else np.uint16), width, height)
             neutral = np.full_like(luma, 1 << (bits - 1))
             return _normalise([luma, neutral, neutral], bits, True)
         # Anything else (NV12 from hardware decoders, RGB, packed 4:2:2, 16-bit...): libswscale
@@ -135,11 +135,11 @@ class FeatureExtractor:
         small = frame.reformat(
             width=width * 2, height=height * 2, format="yuv444p", interpolation="FAST_BILINEAR"
         )
-        planes = [_shrink(_plane_array(plane, np.uint8), width, height) for plane in small.planes[:3]]
+        planes = [_shrink(plane_array(plane, np.uint8), width, height) for plane in small.planes[:3]]
         return _normalise(planes, 8, full_range)
 
 
-def _plane_array(plane: av.video.plane.VideoPlane, dtype: type[np.generic]) -> np.ndarray:
+def plane_array(plane: av.video.plane.VideoPlane, dtype: type[np.generic]) -> np.ndarray:
     """A zero-copy view of one plane (rows padded to line_size are cut back to the visible width)."""
     itemsize = np.dtype(dtype).itemsize
     raw = np.frombuffer(memoryview(plane), dtype)
