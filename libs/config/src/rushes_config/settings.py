@@ -107,6 +107,10 @@ class RushesSettings(BaseSettings):
     library_address: str = Field("127.0.0.1:50052", description="Where clients reach LibraryService.")
     tagging_address: str = Field("127.0.0.1:50053", description="Where clients reach TaggingService.")
     asr_address: str = Field("127.0.0.1:50054", description="Where probes reach the asr service.")
+    grading_address: str = Field("127.0.0.1:50055", description="Where clients reach GradingService.")
+    picks_address: str = Field("127.0.0.1:50056", description="Where clients reach PicksService.")
+    enhance_address: str = Field("127.0.0.1:50057", description="Where clients reach EnhanceService.")
+    qc_address: str = Field("127.0.0.1:50058", description="Where clients reach QcService.")
 
 
 def load_settings(**overrides: Any) -> RushesSettings:

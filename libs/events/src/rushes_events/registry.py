@@ -26,6 +26,11 @@ EVENT_TYPES: dict[str, type[Message]] = {
     subject_for("asset.tagged"): events_pb2.AssetTagged,
     subject_for("asset.reviewed"): events_pb2.AssetReviewed,
     subject_for("asset.transcribed"): events_pb2.AssetTranscribed,
+    subject_for("asset.picked"): events_pb2.AssetPicked,
+    subject_for("project.cut_assembled"): events_pb2.CutAssembled,
+    subject_for("asset.graded"): events_pb2.AssetGraded,
+    subject_for("asset.enhanced"): events_pb2.AssetEnhanced,
+    subject_for("asset.qc"): events_pb2.AssetQc,
     DLQ_PREFIX + ">": events_pb2.DeadLetter,
 }
 
