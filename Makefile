@@ -5,6 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PACKAGES := $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+# Every hand-written package is type-checked (libs/proto holds generated code only; libs/testing
+# builds media with PyAV calls whose stubs are too narrow, it is exercised by the tests instead).
+TYPED_SOURCES := $(filter-out libs/proto/src libs/testing/src,$(wildcard libs/*/src services/*/src))
 PROTO_STAMP := libs/proto/src/rushes/.generated
 PROTOS := $(shell find proto -name '*.proto')
 PYTEST_ARGS ?=
@@ -46,9 +49,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	cd proto && ../$(VENV)/bin/buf lint
-	$(VENV)/bin/mypy libs/config/src libs/events/src libs/storage/src libs/media/src libs/metrics/src \
-		libs/grpc/src libs/inference/src libs/stack/src libs/cli/src services/ingest/src services/library/src \
-		services/tagging/src services/asr/src
+	$(VENV)/bin/mypy $(TYPED_SOURCES)
 
 format: setup
 	$(VENV)/bin/ruff format .
