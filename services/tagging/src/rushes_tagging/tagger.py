@@ -3,20 +3,21 @@
 Pure domain logic around PyAV, NumPy and the two detectors (no gRPC, no NATS, no object store).
 Face detection is a Triton model, so the job is split where it needs the network:
 
-1. `scan()` (blocking, run in a thread): pass 1 finds the shots (rushes_tagging.shots); pass 2
-   decodes again and feeds every frame of each shot to its ShotAnalyzer, keeping a few sampled
-   frames per shot for the face detector.
+1. `scan()` (blocking, run in a thread): ONE decode pass feeds every frame to the shot detector
+   (rushes_tagging.shots) and to a ClipRecording (camera motion of every frame, full statistics
+   and a spooled picture of sampled frames); once the shots are known each shot's ShotAnalyzer
+   replays its frames from the recording, and a few sampled pictures per shot are kept for the
+   face detector.
 2. the caller runs face detection on `Scan.face_samples` (async, Triton);
 3. `finish()` (blocking): every shot's decisions, keyframe JPEGs and enhancement flags.
 
-Two decode passes keep the detectors independent and memory bounded (the analyzers need the
-shot boundaries, which the detector only confirms frames later); see bench/tagging.py for the
-cost relative to pure decode.
+Decoding once matters: decode is most of the cost (bench/tagging.py measures tagging against
+pure decode of the same file). The recording keeps memory bounded: a few numbers per frame, and
+the sampled pictures in a temporary file.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -32,11 +33,19 @@ from rushes_media import MediaRejected
 from rushes_media.decoding import decode_errors, enable_threads
 from rushes_media.safe_open import open_untrusted
 
-from rushes_tagging.analysis import Decision, FaceBox, ShotAnalysis, ShotAnalyzer, audio_tempo
+from rushes_tagging.analysis import (
+    ClipRecording,
+    Decision,
+    FaceBox,
+    ShotAnalysis,
+    ShotAnalyzer,
+    audio_tempo,
+)
+from rushes_tagging.analysis.speech import VAD_SAMPLE_RATE, speech_fraction, speech_spans
 from rushes_tagging.presets import Preset
 from rushes_tagging.shots import ShotResult
 from rushes_tagging.shots.features import plane_array, upright_turns
-from rushes_tagging.shots.video import detect_in_container
+from rushes_tagging.shots.video import StreamingDetection
 
 ANALYSIS_WIDTH = 480
 _PLANAR_8BIT_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"})
@@ -70,21 +79,47 @@ def analysis_size(width: int, height: int, sar: Fraction | None, turns: int) -> 
 
 
 def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: MediaLimits) -> Scan:
+    """Decode the video once: every frame feeds the shot detector and the clip recording; then
+    each shot's analyzer replays its frames from the recording."""
     if not technical.has_video:
         raise MediaRejected("no_video", "tagging needs a picture: this asset is audio only")
-    shots = _detect(path, technical, limits)
     config = preset.analysis_config()
-    analyzers = [
-        ShotAnalyzer(config, source_width=technical.width, source_height=technical.height, fps=shots.fps)
-        for _ in shots.shots
-    ]
-    starts = [shot.start_frame for shot in shots.shots]
-    samples: dict[int, list[tuple[int, np.ndarray]]] = {i: [] for i in range(len(analyzers))}
-    sampled_counts = [0] * len(analyzers)
-    pushed = [0] * len(analyzers)
+    recording = ClipRecording(config)
+    try:
+        shots = _decode_once(path, technical, limits, recording)
+        analyzers = []
+        samples: dict[int, list[tuple[int, np.ndarray]]] = {}
+        for shot in shots.shots:
+            analyzer = ShotAnalyzer(
+                config, source_width=technical.width, source_height=technical.height, fps=shots.fps
+            )
+            recording.replay(analyzer, shot.start_frame, shot.end_frame)
+            analyzers.append(analyzer)
+            samples[shot.index] = [
+                (index, recording.picture(index))
+                for index in _spread(analyzer.sampled_frames, FACE_FRAMES_PER_SHOT)
+            ]
+    finally:
+        recording.close()
+    return Scan(shots=shots, analyzers=analyzers, face_samples=samples)
+
+
+def _decode_once(
+    path: Path, technical: asset_pb2.Technical, limits: MediaLimits, recording: ClipRecording
+) -> ShotResult:
+    """The one decode pass, behind rushes_media's guards (the bytes came from outside, even if
+    ingest accepted them). The file's own timecode tag is used leniently: a malformed one means
+    00:00:00:00."""
     with open_untrusted(path, limits) as opened:
         stream = opened.video
-        assert stream is not None  # technical.has_video
+        if stream is None:
+            raise MediaRejected("no_video", "tagging needs a picture: this asset is audio only")
+        try:
+            detection = StreamingDetection(
+                opened.container, stream, name=path.name, fps=technical.fps or None
+            )
+        except ValueError as exc:
+            raise MediaRejected("decode_error", str(exc)) from None
         enable_threads(stream)
         sar = stream.codec_context.sample_aspect_ratio
         size: tuple[int, int] | None = None
@@ -93,45 +128,27 @@ def scan(path: Path, technical: asset_pb2.Technical, preset: Preset, limits: Med
             for index, frame in enumerate(opened.container.decode(stream)):
                 if index % 64 == 0:
                     opened.check_deadline()
-                if index >= shots.frame_count:
-                    break  # frames past what the detector saw (a racing writer); ignore
                 if size is None:
                     turns = upright_turns(frame.rotation)
                     size = analysis_size(frame.width, frame.height, sar, turns)
-                shot_index = bisect.bisect_right(starts, index) - 1
-                pts_s = (
-                    float(frame.pts * frame.time_base)
-                    if frame.pts is not None and frame.time_base is not None
-                    else index / shots.fps
-                )
-                # Only every Nth frame of a shot gets full statistics (colour, exposure...); the
-                # others feed camera motion alone, which needs luma: skip the colour conversion.
-                full = pushed[shot_index] % config.stats_every_n_frames == 0
-                pushed[shot_index] += 1
-                if full:
-                    bgr = _analysis_frame(frame, size, turns)
-                    gray = None
-                else:
-                    gray = _analysis_gray(frame, size, turns)
-                    bgr = np.broadcast_to(gray[..., None], (*gray.shape, 3))
-                if analyzers[shot_index].push(index, pts_s, bgr, gray):
-                    sampled_counts[shot_index] += 1
-                    _keep_face_sample(samples[shot_index], sampled_counts[shot_index], index, bgr)
-    return Scan(shots=shots, analyzers=analyzers, face_samples=samples)
-
-
-def _detect(path: Path, technical: asset_pb2.Technical, limits: MediaLimits) -> ShotResult:
-    """Pass 1 behind rushes_media's guards (the bytes came from outside, even if ingest accepted
-    them). The file's own timecode tag is used leniently: a malformed one means 00:00:00:00."""
-    with open_untrusted(path, limits) as opened:
-        if opened.video is None:
-            raise MediaRejected("no_video", "tagging needs a picture: this asset is audio only")
+                pts_s = detection.push(index, frame)
+                # Full statistics (colour, exposure...) on sampled frames only; the others feed
+                # camera motion alone, which needs luma: skip the colour conversion for them.
+                sampled = recording.wants_stats(detection.may_start_shot)
+                bgr = _analysis_frame(frame, size, turns) if sampled else None
+                recording.push(index, pts_s, _analysis_gray(frame, size, turns), bgr)
         try:
-            return detect_in_container(
-                opened.container, opened.video, name=path.name, fps=technical.fps or None
-            )
+            return detection.finish()
         except ValueError as exc:
             raise MediaRejected("decode_error", str(exc)) from None
+
+
+def _spread(indices: Sequence[int], count: int) -> list[int]:
+    """`count` indices spread evenly over `indices` (all of them when there are fewer)."""
+    if len(indices) <= count:
+        return list(indices)
+    positions = np.linspace(0, len(indices) - 1, count).round().astype(int)
+    return [indices[int(p)] for p in dict.fromkeys(positions.tolist())]
 
 
 def _analysis_frame(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> np.ndarray:
@@ -156,15 +173,6 @@ def _analysis_gray(frame: av.VideoFrame, size: tuple[int, int], turns: int) -> n
     return np.ascontiguousarray(np.rot90(gray, turns)) if turns else gray
 
 
-def _keep_face_sample(kept: list[tuple[int, np.ndarray]], seen: int, index: int, bgr: np.ndarray) -> None:
-    """Spread FACE_FRAMES_PER_SHOT samples over the shot: keep 1st, 2nd, 4th, 8th... sampled frames."""
-    if len(kept) < FACE_FRAMES_PER_SHOT:
-        kept.append((index, bgr))
-    elif seen & (seen - 1) == 0:  # a power of two: replace the oldest but the first
-        kept.pop(1)
-        kept.append((index, bgr))
-
-
 def finish(
     scan_result: Scan,
     preset: Preset,
@@ -174,12 +182,16 @@ def finish(
     keyframe_key: str = "",
 ) -> list[TaggedShot]:
     """Decide every shot. `faces`: shot index -> frame index -> boxes (None: no detector ran).
-    `audio`: mono samples and rate of the asset's audio, for the audio tempo of each shot."""
+    `audio`: mono samples and rate of the asset's audio (ingest's 16 kHz WAV), for the audio tempo
+    and the share of speech of each shot; without it speech presence is unknown (and said so)."""
+    spans = speech_spans(*audio) if audio is not None and audio[1] == VAD_SAMPLE_RATE else None
     tagged = []
     for shot, analyzer in zip(scan_result.shots.shots, scan_result.analyzers, strict=True):
         tempo = _shot_tempo(audio, shot.start_s, shot.end_s)
         analysis = analyzer.finish(
-            faces.get(shot.index, {}) if faces is not None else None, audio_tempo=tempo
+            faces.get(shot.index, {}) if faces is not None else None,
+            audio_tempo=tempo,
+            speech_fraction=speech_fraction(spans, shot.start_s, shot.end_s) if spans is not None else None,
         )
         tagged.append(_to_proto(shot, analysis, preset, keyframe_key))
     return tagged

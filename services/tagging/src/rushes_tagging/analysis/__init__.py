@@ -11,7 +11,8 @@ from __future__ import annotations
 from .audio_tempo import audio_tempo
 from .config import AnalysisConfig, AnalysisConfigError
 from .decision import MODEL_VERSION, Decision, FaceBox, Flag, faces_from_boxes
-from .shot_analyzer import AnalysisInputError, ShotAnalysis, ShotAnalyzer
+from .recording import ClipRecording
+from .shot_analyzer import AnalysisInputError, RecordedStats, ShotAnalysis, ShotAnalyzer
 from .white_balance import warm_up
 
 FIELDS = (
@@ -35,9 +36,11 @@ __all__ = [
     "AnalysisConfig",
     "AnalysisConfigError",
     "AnalysisInputError",
+    "ClipRecording",
     "Decision",
     "FaceBox",
     "Flag",
+    "RecordedStats",
     "ShotAnalysis",
     "ShotAnalyzer",
     "audio_tempo",

@@ -24,7 +24,7 @@ from .decision import Decision, FaceBox, Flag, clamp01
 from .flags import enhancement_flags
 from .frame_features import FrameFeatures, measure_frame
 from .mood import decide_mood, mean_saturation
-from .motion import MotionTracker, decide_shakiness, summarise_motion
+from .motion import MotionTracker, PairMotion, decide_shakiness, summarise_motion
 from .noise import decide_noise
 from .pace import decide_pace
 from .sharpness import decide_sharpness
@@ -51,6 +51,14 @@ class ShotAnalysis:
     sampled_frames: tuple[int, ...]
     duration_s: float
     measurements: dict[str, float]
+
+
+@dataclass(frozen=True)
+class RecordedStats:
+    """A sampled frame's full statistics, measured when it was decoded, and its analysis picture."""
+
+    features: FrameFeatures
+    frame_bgr: np.ndarray = field(repr=False)
 
 
 class ShotAnalyzer:
@@ -103,20 +111,43 @@ class ShotAnalyzer:
         already has it). Returns True when this frame was sampled for full statistics."""
         if self._finished:
             raise AnalysisInputError("push() after finish(): use a new ShotAnalyzer for the next shot")
-        gray = self._validate(frame_index, pts_s, frame_bgr, gray)
+        self._check_picture(frame_bgr)
+        gray = self._check_gray(frame_bgr, gray)
+        self._advance(frame_index, pts_s)
         self._motion.push(gray)
-        sampled = self._frame_count % self.config.stats_every_n_frames == 0
+        sampled = (self._frame_count - 1) % self.config.stats_every_n_frames == 0
         if sampled:
-            features = measure_frame(frame_index, frame_bgr, gray, self.config)
-            self._features.append(features)
-            self._pixels.add(frame_bgr)
-            self._consider_keyframe(features, pts_s, frame_bgr)
-        self._frame_count += 1
+            self._add_stats(measure_frame(frame_index, frame_bgr, gray, self.config), pts_s, frame_bgr)
         return sampled
 
-    def _validate(
-        self, frame_index: int, pts_s: float, frame_bgr: np.ndarray, gray: np.ndarray | None
-    ) -> np.ndarray:
+    def push_recorded(
+        self,
+        frame_index: int,
+        pts_s: float,
+        *,
+        pair: PairMotion | None,
+        stats: RecordedStats | None,
+    ) -> None:
+        """Feed one frame measured earlier, when it was decoded (the tagger decodes once, before it
+        knows the shots): `pair` is the camera motion from the previous frame of THIS shot (None
+        for the shot's first frame), `stats` the frame's full statistics if it was sampled."""
+        if self._finished:
+            raise AnalysisInputError("push_recorded() after finish(): use a new ShotAnalyzer")
+        if stats is not None:
+            self._check_picture(stats.frame_bgr)
+        self._advance(frame_index, pts_s)
+        if pair is not None:
+            self._motion.pairs.append(pair)
+        if stats is not None:
+            self._add_stats(stats.features, pts_s, stats.frame_bgr)
+
+    def _add_stats(self, features: FrameFeatures, pts_s: float, frame_bgr: np.ndarray) -> None:
+        self._features.append(features)
+        self._pixels.add(frame_bgr)
+        self._consider_keyframe(features, pts_s, frame_bgr)
+
+    def _advance(self, frame_index: int, pts_s: float) -> None:
+        """Check the frame comes after the last one, then count it and note its time."""
         if not isinstance(frame_index, int | np.integer) or frame_index < 0:
             raise AnalysisInputError(f"frame_index must be a non-negative integer, got {frame_index!r}")
         if self._last_index is not None and frame_index <= self._last_index:
@@ -125,6 +156,15 @@ class ShotAnalyzer:
             raise AnalysisInputError(f"pts_s must be a finite number of seconds, got {pts_s!r}")
         if self._last_pts is not None and pts_s < self._last_pts:
             raise AnalysisInputError(f"pts_s must not go backwards: got {pts_s} after {self._last_pts}")
+        if self._last_pts is not None:
+            self._pts_steps.append(float(pts_s) - self._last_pts)
+        if self._first_pts is None:
+            self._first_pts = float(pts_s)
+        self._last_pts = float(pts_s)
+        self._last_index = int(frame_index)
+        self._frame_count += 1
+
+    def _check_picture(self, frame_bgr: np.ndarray) -> None:
         if (
             not isinstance(frame_bgr, np.ndarray)
             or frame_bgr.dtype != np.uint8
@@ -151,22 +191,20 @@ class ShotAnalyzer:
             raise AnalysisInputError(
                 f"frame size changed within a shot: {self._shape[1]}x{self._shape[0]} -> {width}x{height}"
             )
+        self._shape = (height, width)
+
+    @staticmethod
+    def _check_gray(frame_bgr: np.ndarray, gray: np.ndarray | None) -> np.ndarray:
         if gray is None:
-            gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
-        elif not isinstance(gray, np.ndarray) or gray.dtype != np.uint8 or gray.shape != (height, width):
+            return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY)
+        if not isinstance(gray, np.ndarray) or gray.dtype != np.uint8 or gray.shape != frame_bgr.shape[:2]:
+            height, width = frame_bgr.shape[:2]
             got = f"{gray.dtype} {list(gray.shape)}" if isinstance(gray, np.ndarray) else type(gray).__name__
             raise AnalysisInputError(f"gray must be a uint8 array of shape [{height}, {width}], got {got}")
-        self._shape = (height, width)
-        if self._last_pts is not None:
-            self._pts_steps.append(float(pts_s) - self._last_pts)
-        if self._first_pts is None:
-            self._first_pts = float(pts_s)
-        self._last_pts = float(pts_s)
-        self._last_index = int(frame_index)
         return gray
 
     def _consider_keyframe(self, features: FrameFeatures, pts_s: float, frame_bgr: np.ndarray) -> None:
-        guarded = self._frame_count < self.config.keyframe_edge_guard_frames
+        guarded = self._frame_count <= self.config.keyframe_edge_guard_frames  # counted already
         # Frames at the very start only win when nothing later does (score shifted below any later one).
         score = features.keyframe_score - (2.0 if guarded else 0.0)
         if self._keyframe is None or score > self._keyframe[0]:

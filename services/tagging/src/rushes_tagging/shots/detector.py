@@ -108,6 +108,11 @@ class ShotDetector:
     def frame_count(self) -> int:
         return len(self._times)
 
+    @property
+    def last_step_change(self) -> float:
+        """Change from the previous frame to the last one pushed (0 before the second frame)."""
+        return self._change[-1] if self._change else 0.0
+
     def push(self, frame_index: int, pts_s: float, features: FrameFeatures) -> None:
         """Add frame `frame_index` (0, 1, 2, ... in decode order) shown at `pts_s` seconds."""
         if self._finished:

@@ -110,6 +110,61 @@ def detect_shots(
         )
 
 
+class StreamingDetection:
+    """Shot detection inside a decode loop someone else drives (the tagger decodes each frame once
+    and feeds it both here and to the analyzers). push() every frame in decode order, then finish().
+    """
+
+    def __init__(
+        self,
+        container: InputContainer,
+        stream: VideoStream,
+        *,
+        name: str,
+        start_timecode: str | None = None,
+        fps: float | None = None,
+        drop_frame: bool | None = None,
+        config: ShotDetectorConfig | None = None,
+    ) -> None:
+        rate = fps if fps is not None else stream_fps(stream)
+        if not rate or rate <= 0:
+            raise ValueError(f"{name}: the video stream declares no frame rate; pass fps=")
+        self.name = name
+        self.detector = _detector(rate, config, start_timecode, file_timecode(container, stream), drop_frame)
+        self._extract = FeatureExtractor(stream.sample_aspect_ratio)
+        self._period = 1.0 / rate
+        self._time = 0.0
+        self._last_duration = 0.0
+        self._time_base: object = None
+        self._seconds_per_tick = 0.0
+        self.times: list[float] = []
+
+    def push(self, index: int, frame: av.VideoFrame) -> float:
+        """Feed frame `index` (0, 1, 2...); returns its presentation time in seconds."""
+        if frame.time_base is not self._time_base:  # a Fraction: converted once, not per frame
+            self._time_base = frame.time_base
+            self._seconds_per_tick = float(frame.time_base) if frame.time_base is not None else 0.0
+        if frame.pts is not None and frame.time_base is not None:
+            self._time = frame.pts * self._seconds_per_tick
+        elif index:
+            self._time += self._period
+        self.detector.push(index, self._time, self._extract(frame))
+        self._last_duration = frame.duration * self._seconds_per_tick if frame.duration else self._period
+        self.times.append(self._time)
+        return self._time
+
+    @property
+    def may_start_shot(self) -> bool:
+        """True when the last frame pushed changed enough from the one before to open a new shot
+        (the detector confirms or rejects that frames later)."""
+        return self.detector.last_step_change >= self.detector.config.cut_floor
+
+    def finish(self) -> ShotResult:
+        if self.detector.frame_count == 0:
+            raise ValueError(f"{self.name}: the video stream has no decodable frames")
+        return self.detector.finish(end_s=self._time + self._last_duration)
+
+
 def detect_in_container(
     container: InputContainer,
     stream: VideoStream,
@@ -121,30 +176,20 @@ def detect_in_container(
     config: ShotDetectorConfig | None = None,
 ) -> ShotResult:
     """detect_shots() on a container the caller opened (e.g. behind rushes_media's guards)."""
-    rate = fps if fps is not None else stream_fps(stream)
-    if not rate or rate <= 0:
-        raise ValueError(f"{name}: the video stream declares no frame rate; pass fps=")
-    detector = _detector(rate, config, start_timecode, file_timecode(container, stream), drop_frame)
+    detection = StreamingDetection(
+        container,
+        stream,
+        name=name,
+        start_timecode=start_timecode,
+        fps=fps,
+        drop_frame=drop_frame,
+        config=config,
+    )
     stream.thread_type = "AUTO"
-    extract = FeatureExtractor(stream.sample_aspect_ratio)
-    period = 1.0 / rate
-    time = 0.0
     index = -1
-    last_duration = 0.0
-    time_base, seconds_per_tick = None, 0.0
     try:
         for index, frame in enumerate(container.decode(stream)):
-            if frame.time_base is not time_base:  # a Fraction: converted once, not per frame
-                time_base = frame.time_base
-                seconds_per_tick = float(time_base) if time_base is not None else 0.0
-            if frame.pts is not None and time_base is not None:
-                time = frame.pts * seconds_per_tick
-            elif index:
-                time += period
-            detector.push(index, time, extract(frame))
-            last_duration = frame.duration * seconds_per_tick if frame.duration else period
+            detection.push(index, frame)
     except av.error.FFmpegError as exc:
         raise ValueError(f"{name}: decoding failed after frame {index}: {exc}") from exc
-    if detector.frame_count == 0:
-        raise ValueError(f"{name}: the video stream has no decodable frames")
-    return detector.finish(end_s=time + last_duration)
+    return detection.finish()
