@@ -11,18 +11,20 @@ from rushes_media.poster import make_poster
 from rushes_media.probe import probe
 from rushes_media.proxy import extract_audio_wav, make_proxy, make_proxy_and_wav
 from rushes_media.safe_open import ALLOWED_FORMATS
-from rushes_media.wav import PcmWav, WavError, read_pcm_wav
+from rushes_media.wav import PcmWav, PcmWavFile, WavError, open_pcm_wav, read_pcm_wav
 
 __all__ = [
     "ALLOWED_FORMATS",
     "REJECTION_CODES",
     "MediaRejected",
     "PcmWav",
+    "PcmWavFile",
     "WavError",
     "extract_audio_wav",
     "make_poster",
     "make_proxy",
     "make_proxy_and_wav",
+    "open_pcm_wav",
     "probe",
     "read_pcm_wav",
     "validate_filename",

@@ -1,8 +1,12 @@
-"""The asset's 16 kHz mono WAV: reading it, where the speech is, and where to cut long media.
+"""The asset's 16 kHz WAV: reading it, where the speech is, and where to cut long media.
 
 Classic signal processing (no learned model): a frame-energy voice-activity estimate relative to
 the file's own noise floor, and chunk boundaries placed in the quietest moment near each target
 length, so no word is cut in half and word timings stay stable across chunks.
+
+Long media never sits in memory whole: the WAV is mapped from disk (rushes_media.open_pcm_wav),
+its frame energies (50 numbers a second) are computed block by block, and each chunk's samples
+are read only while that chunk is transcribed.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from rushes_media import WavError, read_pcm_wav
+from rushes_media import PcmWavFile, WavError, open_pcm_wav, read_pcm_wav
 
 SAMPLE_RATE = 16000
 FRAME_S = 0.02
@@ -36,20 +40,52 @@ def read_wav(path: Path) -> np.ndarray:
     return wav.samples
 
 
+def open_wav(path: Path, *, channels: int | None = 1) -> PcmWavFile:
+    """Map a 16-bit PCM WAV at 16 kHz (ingest writes a mono one, and a multi-channel one for
+    sources with several channels); `channels` is the count required (None: any)."""
+    try:
+        wav = open_pcm_wav(path)
+    except WavError as exc:
+        raise AudioError(str(exc)) from None
+    if wav.sample_rate != SAMPLE_RATE or (channels is not None and wav.channels != channels):
+        wanted = f"{channels} ch" if channels is not None else "16-bit"
+        raise AudioError(
+            f"expected {wanted} PCM at {SAMPLE_RATE} Hz, got {wav.channels} ch {wav.sample_rate} Hz"
+        )
+    return wav
+
+
+BLOCK_S = 60.0  # energy is computed a minute at a time: bounded memory on any length
+
+
 def frame_energy_db(samples: np.ndarray) -> np.ndarray:
     hop = int(FRAME_S * SAMPLE_RATE)
     count = len(samples) // hop
     if count == 0:
         return np.zeros(0, np.float32)
-    frames = samples[: count * hop].reshape(count, hop)
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1) + 1e-12)
-    return (20 * np.log10(rms)).astype(np.float32)
+    per_block = int(BLOCK_S / FRAME_S)
+    out = np.empty(count, np.float32)
+    for first in range(0, count, per_block):
+        last = min(count, first + per_block)
+        frames = np.asarray(samples[first * hop : last * hop], dtype=np.float64).reshape(last - first, hop)
+        out[first:last] = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1) + 1e-12))
+    return out
 
 
-def speech_intervals(samples: np.ndarray, *, margin_db: float = 12.0, min_speech_s: float = 0.15,
-                     merge_gap_s: float = 0.3, floor_db: float = -60.0) -> list[tuple[float, float]]:  # fmt: skip
+def wav_energy_db(wav: PcmWavFile, *, channel: int | None = None) -> np.ndarray:
+    """frame_energy_db over a mapped file, a block at a time (blocks are whole frames long)."""
+    parts = [frame_energy_db(block) for block in wav.blocks(BLOCK_S, channel=channel)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def speech_intervals(samples: np.ndarray, **options: float) -> list[tuple[float, float]]:
+    """Spans (seconds) of speech in `samples` (see speech_intervals_from_energy)."""
+    return speech_intervals_from_energy(frame_energy_db(samples), **options)
+
+
+def speech_intervals_from_energy(energy: np.ndarray, *, margin_db: float = 12.0, min_speech_s: float = 0.15,
+                                 merge_gap_s: float = 0.3, floor_db: float = -60.0) -> list[tuple[float, float]]:  # fmt: skip
     """Spans (seconds) whose energy stands `margin_db` above the noise floor (10th percentile)."""
-    energy = frame_energy_db(samples)
     if energy.size == 0:
         return []
     noise = max(float(np.percentile(energy, 10)), floor_db)
@@ -78,11 +114,18 @@ class Chunk:
 
 
 def plan_chunks(samples: np.ndarray, *, target_s: float = 300.0, search_s: float = 20.0) -> list[Chunk]:
+    """plan_chunks_from_energy for samples in memory."""
+    return plan_chunks_from_energy(
+        frame_energy_db(samples), len(samples) / SAMPLE_RATE, target_s=target_s, search_s=search_s
+    )
+
+
+def plan_chunks_from_energy(
+    energy: np.ndarray, duration: float, *, target_s: float = 300.0, search_s: float = 20.0
+) -> list[Chunk]:
     """Cut points near every `target_s`, each moved to the quietest 0.5 s within ±`search_s`."""
-    duration = len(samples) / SAMPLE_RATE
     if duration <= target_s + search_s:
         return [Chunk(0.0, duration)]
-    energy = frame_energy_db(samples)
     window = max(1, int(0.5 / FRAME_S))
     smooth = np.convolve(energy, np.ones(window) / window, mode="same")
     cuts = [0.0]

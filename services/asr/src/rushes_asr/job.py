@@ -19,12 +19,20 @@ from rushes.asset.v1 import asset_pb2
 from rushes.events.v1 import events_pb2
 from rushes_events import EventBus, follow_up_envelope, message_id, stage_run
 from rushes_inference import TritonClient, transcribe
+from rushes_media import PcmWavFile
 from rushes_metrics import FOOTAGE_SECONDS_PROCESSED
 from rushes_storage import ObjectStore, asset_key
 
 from rushes_asr import metrics as asr_metrics
 from rushes_asr import subtitle_files
-from rushes_asr.audio import MIN_AUDIO_S, SAMPLE_RATE, AudioError, plan_chunks, read_wav, speech_intervals
+from rushes_asr.audio import (
+    MIN_AUDIO_S,
+    AudioError,
+    open_wav,
+    plan_chunks_from_energy,
+    speech_intervals_from_energy,
+    wav_energy_db,
+)
 from rushes_asr.recognizer import Recognition, recognise
 from rushes_asr.version import PRODUCER, VERSION
 
@@ -60,10 +68,10 @@ class AsrJob:
             event.skipped_reason = "no_audio"
         else:
             with tempfile.TemporaryDirectory(prefix="rushes-asr-", dir=self.work_dir) as tmp:
-                wav = Path(tmp) / "audio.wav"
-                await asyncio.to_thread(self.store.get_file, key, wav, max_bytes=MAX_AUDIO_BYTES)
-                samples = await asyncio.to_thread(read_wav, wav)
-            await self._transcribe_into(event, asset_id, samples, await self._shot_changes(asset_id))
+                path = Path(tmp) / "audio.wav"
+                await asyncio.to_thread(self.store.get_file, key, path, max_bytes=MAX_AUDIO_BYTES)
+                wav = await asyncio.to_thread(open_wav, path)  # mapped, read chunk by chunk
+                await self.transcribe_into(event, asset_id, wav, await self._shot_changes(asset_id))
         event.run.CopyFrom(stage_run(STAGE, started, time.time()))
         await asyncio.to_thread(
             self.store.put_bytes, _result_key(asset_id), event.SerializeToString(),
@@ -83,14 +91,15 @@ class AsrJob:
         event.ParseFromString(self.store.get_bytes(key, max_bytes=256 * 1024**2))
         return event
 
-    async def _transcribe_into(
-        self, event: events_pb2.AssetTranscribed, asset_id: str, samples: np.ndarray, cuts: list[float]
+    async def transcribe_into(
+        self, event: events_pb2.AssetTranscribed, asset_id: str, wav: PcmWavFile, cuts: list[float]
     ) -> None:
-        duration = len(samples) / SAMPLE_RATE
+        duration = wav.duration_s
         if duration < MIN_AUDIO_S:
             event.skipped_reason = f"audio shorter than {MIN_AUDIO_S} s"
             return
-        speech = speech_intervals(samples)
+        energy = await asyncio.to_thread(wav_energy_db, wav)
+        speech = speech_intervals_from_energy(energy)
         if not speech:
             event.skipped_reason = "no_speech"
             return
@@ -100,7 +109,8 @@ class AsrJob:
                 self.triton, piece, beam_size=self.beam_size, language=self.language, vad_filter=True
             )
 
-        recognition = await recognise(samples, plan_chunks(samples), call)
+        chunks = plan_chunks_from_energy(energy, duration)
+        recognition = await recognise(wav.read, chunks, call, speech=speech)
         if not recognition.words:
             event.skipped_reason = "no_speech"
             return

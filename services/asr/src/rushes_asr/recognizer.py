@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 from rushes_asr.audio import SAMPLE_RATE, Chunk
 
 TranscribeFn = Callable[[np.ndarray], Awaitable[dict[str, Any]]]
+ReadFn = Callable[[float, float], np.ndarray]  # (start_s, end_s) -> float32 mono samples
 
 
 @dataclass
@@ -29,13 +30,24 @@ class Recognition:
         return from_segments or " ".join(str(w["word"]).strip() for w in self.words)
 
 
-async def recognise(samples: np.ndarray, chunks: list[Chunk], transcribe: TranscribeFn) -> Recognition:
+async def recognise(
+    audio: np.ndarray | ReadFn,
+    chunks: list[Chunk],
+    transcribe: TranscribeFn,
+    *,
+    speech: Sequence[tuple[float, float]] | None = None,
+) -> Recognition:
     """Every chunk through `transcribe`; times shifted by the chunk's start (cut in silence, so
-    no word straddles two chunks). The language is the most confident chunk's."""
+    no word straddles two chunks). The language is the most confident chunk's. `audio` is the
+    samples, or a reader called for one chunk at a time (long media stays on disk). Chunks with no
+    `speech` interval in them (when given) are not sent to the model at all."""
+    read: ReadFn = audio if callable(audio) else _slicer(audio)
     result = Recognition()
     best_language_p = -1.0
     for chunk in chunks:
-        piece = samples[int(chunk.start_s * SAMPLE_RATE) : int(chunk.end_s * SAMPLE_RATE)]
+        if speech is not None and not any(b < chunk.end_s and e > chunk.start_s for b, e in speech):
+            continue
+        piece = read(chunk.start_s, chunk.end_s)
         if piece.size < SAMPLE_RATE // 10:
             continue
         doc = await transcribe(piece)
@@ -64,3 +76,10 @@ async def recognise(samples: np.ndarray, chunks: list[Chunk], transcribe: Transc
                     shifted[key] = round(chunk.start_s + float(shifted[key]), 3)
             result.segments.append(shifted)
     return result
+
+
+def _slicer(samples: np.ndarray) -> ReadFn:
+    def read(start_s: float, end_s: float) -> np.ndarray:
+        return samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)]
+
+    return read
