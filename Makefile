@@ -17,11 +17,13 @@ SAMPLES := $(wildcard tests/fixtures/samples/*.mp4 tests/fixtures/samples/*.mov 
 
 setup: $(STAMP) $(PROTO_STAMP)
 
-# The environment: pinned requirements (no resolver surprises), then every lib and service editable.
-$(STAMP): requirements.lock $(PACKAGES)
+# The environment: pinned requirements (no resolver surprises): what the services run with
+# (requirements.lock, all an image gets) and the test/lint/chart tools (requirements-dev.lock),
+# then every lib and service editable.
+$(STAMP): requirements.lock requirements-dev.lock $(PACKAGES)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock -r requirements-dev.lock
 	$(PY) -m pip install --quiet --no-deps --config-settings editable_mode=compat \
 		$(foreach p,$(PACKAGES),-e $(dir $(p)))
 	@touch $@

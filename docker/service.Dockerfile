@@ -1,5 +1,5 @@
-# One image for every Rushes service (ingest, library, tagging, asr): the same pinned environment
-# the tests use (requirements.lock), the service picked at run time:
+# One image for every Rushes service: the pinned runtime environment (requirements.lock; the test,
+# lint and chart tools of the dev lock never enter an image), the service picked at run time:
 #   docker run rushes-service python -m rushes_ingest
 # Build from the repository root: docker build -f docker/service.Dockerfile .
 FROM python:3.11.7-slim-bookworm AS build
@@ -11,7 +11,9 @@ RUN python -m venv /opt/rushes \
 COPY proto ./proto
 COPY libs ./libs
 COPY services ./services
+# libs/testing is the pytest plugin and fixtures: test code, left out of the image.
 RUN /opt/rushes/bin/python libs/proto/generate.py \
+    && rm -rf libs/testing \
     && /opt/rushes/bin/pip install --no-deps libs/* services/*
 
 FROM python:3.11.7-slim-bookworm

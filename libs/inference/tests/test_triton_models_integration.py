@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,11 +29,18 @@ async def client(triton_server: TritonServer) -> AsyncIterator[TritonClient]:
         yield triton_client
 
 
-async def test_both_models_are_ready(client: TritonClient, triton_server: TritonServer) -> None:
-    for model in ("whisper", "face_detector"):
-        await client.wait_model_ready(model, timeout_s=30)
+MODEL_REPOSITORY = Path(__file__).resolve().parents[3] / "models"
+
+
+async def test_every_model_in_the_repository_is_ready(
+    client: TritonClient, triton_server: TritonServer
+) -> None:
+    models = sorted(p.parent.name for p in MODEL_REPOSITORY.glob("*/config.pbtxt"))
+    assert {"whisper", "face_detector"} <= set(models)
+    for model in models:
+        await client.wait_model_ready(model, timeout_s=60)
         assert await client.is_model_ready(model)
-    assert triton_server.model_status() == {"face_detector": "ready", "whisper": "ready"}
+    assert triton_server.model_status() == dict.fromkeys(models, "ready")
 
 
 @pytest.mark.skipif(
@@ -124,3 +132,16 @@ async def test_face_detector_blank_face_and_bad_image(client: TritonClient) -> N
 
     with pytest.raises(InferenceError, match="IMAGE is empty"):
         await detect_faces(client, np.zeros((0, 16, 3), np.uint8))
+
+
+async def test_the_upscaler_doubles_a_frame(client: TritonClient) -> None:
+    import numpy as np
+    from rushes_inference import upscale_image
+
+    frame = np.zeros((24, 32, 3), np.uint8)
+    frame[:, 16:] = (200, 120, 40)
+    result = await upscale_image(client, frame)
+    assert result.image_rgb.shape == (48, 64, 3)
+    assert result.model == "upscaler" and result.model_version
+    right = result.image_rgb[8:40, 40:60].reshape(-1, 3).mean(axis=0)
+    assert np.allclose(right, (200, 120, 40), atol=12)  # a flat area stays its colour

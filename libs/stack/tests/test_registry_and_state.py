@@ -65,9 +65,17 @@ def test_state_round_trips_and_is_private(tmp_path: Path) -> None:
 
 def test_service_env_describes_the_stack(tmp_path: Path) -> None:
     state = _sample_state(tmp_path)
+    with pytest.raises(ValueError, match="service 'ingest' has no credentials yet"):
+        service_env(state, "ingest")  # fail closed: never hand a service the admin credentials
+    state.ensure_access(state.services)
     env = service_env(state, "ingest")
+    own = state.service_credentials["ingest"]
     assert env["RUSHES_NATS__URL"] == state.nats.url
-    assert env["RUSHES_NATS__PASSWORD"] == state.nats.password
+    assert env["RUSHES_NATS__USER"] == own.nats_user != state.nats.user
+    assert env["RUSHES_NATS__PASSWORD"] == own.nats_password
+    assert env["RUSHES_S3__ACCESS_KEY"] == own.s3_access_key != state.s3.access_key
+    assert env["RUSHES_TOKEN"] == own.grpc_token != state.admin_token
+    assert env["RUSHES_GRPC__AUTH_TOKENS_FILE"] == str(state.principals_path)
     assert env["RUSHES_S3__ENDPOINT"] == state.s3.endpoint
     assert env["RUSHES_POSTGRES__DSN"] == state.postgres.dsn
     assert state.triton is not None
@@ -80,6 +88,8 @@ def test_service_env_describes_the_stack(tmp_path: Path) -> None:
     assert env["RUSHES_STATE_DIR"] == str(tmp_path)
     client_env = service_env(state)
     assert "RUSHES_GRPC__ADDRESS" not in client_env
+    assert client_env["RUSHES_TOKEN"] == state.admin_token
+    assert client_env["RUSHES_NATS__PASSWORD"] == state.nats.password
     with pytest.raises(ValueError, match="service 'library' is not part of this stack"):
         service_env(state, "library")
 

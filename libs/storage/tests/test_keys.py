@@ -54,3 +54,18 @@ def test_prefix_must_be_folder_like() -> None:
     for bad in ["assets", f"assets/{ASSET}", "/", "assets//", "../"]:
         with pytest.raises(ValueError):
             check_prefix(bad)
+
+
+def test_project_keys_are_safe_and_distinct_for_any_name() -> None:
+    from rushes_storage import project_key
+
+    a, b = project_key("Film: One", "asr", "settings.json"), project_key("Film/One", "asr", "settings.json")
+    assert a != b
+    assert a.startswith("projects/Film-One-") and a.endswith("/asr/settings.json")
+    assert project_key("../../etc").startswith("projects/etc-")
+    assert project_key("x").endswith("/")
+    for bad in ("", "   ", "a\x00b", "x" * 201):
+        with pytest.raises(ValueError):
+            project_key(bad)
+    with pytest.raises(ValueError):
+        project_key("film", "../other")

@@ -104,3 +104,57 @@ async def test_americans_starts_where_jfk_says_it(job: AsrJob, tmp_path: Path) -
     assert len(americans) == 1, [w.word for w in event.transcript.words]
     assert abs(americans[0].start_s - 1.8) <= 0.3, americans[0]
     assert "ask not" in event.transcript.text.lower()
+
+
+SECOND = EVAL_DEV / "ss01_0880.wav"
+
+
+@pytest.mark.skipif(not SECOND.is_file(), reason=f"evaluation speech absent: {SECOND}")
+async def test_project_settings_give_per_speaker_words_and_the_children_profile(
+    job: AsrJob, tmp_path: Path
+) -> None:
+    from rushes_asr.project_speech import parse_speech_settings
+    from rushes_storage import asset_key
+    from rushes_testing.media_builders import two_speaker_wav
+
+    project = f"lavs-{uuid.uuid4().hex[:6]}"
+    job.save_project_settings(
+        project,
+        parse_speech_settings(
+            b"language: en\nsubtitle_profile: children\nchannels: separate\nchannel_names: [Narrator, Guest]\n"
+        ),
+    )
+    stereo = two_speaker_wav(
+        tmp_path / "lavs.wav", read_pcm_wav(SPEECH).samples, read_pcm_wav(SECOND).samples, rate=RATE
+    )
+    asset_id = uuid.uuid4().hex
+    ingested = events_pb2.AssetIngested(
+        envelope=new_envelope(
+            "rushes.v1.asset.ingested",
+            asset_id=asset_id,
+            producer="test",
+            producer_version="0",
+            project=project,
+        )
+    )
+    mono = tmp_path / "mono.wav"
+    _sparse_wav(mono, 1, {0.0: np.zeros(RATE, np.int16)})  # the mono mix is not used when mics are apart
+    for name, path in (("audio", mono), ("audio_channels", stereo)):
+        key = asset_key(asset_id, path.name)
+        job.store.put_file(key, path)
+        ingested.objects[name] = key
+    result = await job.run(ingested)
+    said = {
+        name: " ".join(w.word for w in result.transcript.words if w.speaker == name).lower()
+        for name in ("Narrator", "Guest")
+    }
+    assert "dashwood" in said["Narrator"] and "dashwood" not in said["Guest"], said
+    assert "young man" in said["Guest"] and "young man" not in said["Narrator"], said
+    starts = [w.start_s for w in result.transcript.words]
+    assert starts == sorted(starts)
+    assert result.subtitles.profile == "children"
+
+
+async def test_without_a_project_the_defaults_apply(job: AsrJob) -> None:
+    assert job.project_settings("").channels == "mixed"
+    assert not job.has_project_settings(f"never-set-{uuid.uuid4().hex[:6]}")

@@ -78,7 +78,9 @@ async def test_ingest_stores_original_and_derived_files_and_announces_them(inges
     assert (result.technical.width, result.technical.height) == (640, 360)
     assert result.technical.duration_s == pytest.approx(2.0, abs=0.1)
     assert result.technical.audio[0].sample_rate == 48000
-    assert set(result.objects) == {"original", "proxy", "poster", "audio"}
+    # make_clip's AAC track is stereo: its channels are kept apart for per-speaker ASR too
+    assert result.technical.audio[0].channels == 2
+    assert set(result.objects) == {"original", "proxy", "poster", "audio", "audio_channels"}
     stored = sorted(_keys(ingest_service, result.asset_id))
     assert sorted([*result.objects.values(), f"assets/{result.asset_id}/ingest.json"]) == stored
     original = ingest_service.store.stat(result.objects["original"])
@@ -122,7 +124,7 @@ async def test_audio_only_recorder_file_is_footage(ingest_service, tmp_path) -> 
             out.mux(packet)
     result = (await ingest_service.stub.IngestFile(_chunks(wav))).result
     assert not result.technical.has_video
-    assert set(result.objects) == {"original", "audio"}
+    assert set(result.objects) == {"original", "audio", "audio_channels"}
     assert result.technical.audio[0].channels == 2
 
 

@@ -142,15 +142,15 @@ def test_dead_letter_without_an_asset_is_audit_only() -> None:
 
 def test_any_event_with_a_run_completes_that_stage() -> None:
     # A later stage's event the library has no rule for: AssetIngested's shape under another subject
-    # stands in for e.g. rushes.v1.asset.graded carrying run.stage = "grading".
+    # stands in for e.g. rushes.v1.asset.archived carrying run.stage = "archive".
     event = events_pb2.StageFailed(
-        envelope=envelope("rushes.v1.asset.graded"), run=run("grading", at(6), at(9))
+        envelope=envelope("rushes.v1.asset.archived"), run=run("archive", at(6), at(9))
     )
-    assert rule_for("rushes.v1.asset.graded", event).apply is not None
+    assert rule_for("rushes.v1.asset.archived", event).apply is not None
     state = _fold([ingested(finished_s=5)])
-    state = project("rushes.v1.asset.graded", event, received_at=T0).apply(state)  # type: ignore[misc]
-    assert state.stages["grading"] == StageState("complete", started_at=at(6), finished_at=at(9), attempts=1)
-    assert derive_status(state, ["ingest", "grading"]) == "complete"
+    state = project("rushes.v1.asset.archived", event, received_at=T0).apply(state)  # type: ignore[misc]
+    assert state.stages["archive"] == StageState("complete", started_at=at(6), finished_at=at(9), attempts=1)
+    assert derive_status(state, ["ingest", "archive"]) == "complete"
 
 
 def test_event_without_run_or_rule_is_audit_only() -> None:
@@ -212,8 +212,8 @@ def test_event_without_an_envelope_is_invalid() -> None:
 
 
 def test_run_without_stage_name_is_invalid() -> None:
-    event = events_pb2.StageFailed(envelope=envelope("rushes.v1.asset.graded"), run=run("", at(1), at(2)))
-    projection = project("rushes.v1.asset.graded", event, received_at=T0)
+    event = events_pb2.StageFailed(envelope=envelope("rushes.v1.asset.archived"), run=run("", at(1), at(2)))
+    projection = project("rushes.v1.asset.archived", event, received_at=T0)
     assert projection.apply is not None
     with pytest.raises(InvalidEvent, match="stage name is empty"):
         projection.apply(AssetState(asset_id=ASSET_ID))

@@ -6,7 +6,8 @@ import grpc
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # some input was rejected or some asset failed
-EXIT_USAGE = 2  # wrong arguments or configuration
+EXIT_USAGE = 2  # wrong arguments or configuration, including a wrong or insufficient token:
+# "rushes: <what>: unauthenticated: ..." (no or unknown token) or "...: permission_denied: ..." (role)
 EXIT_UNAVAILABLE = 3  # the stack (or one of its parts) is not reachable
 
 
@@ -26,6 +27,8 @@ def from_rpc_error(what: str, error: grpc.aio.AioRpcError | grpc.RpcError) -> Cl
     details = " ".join(str(details).split())  # one line, whatever the server sent
     if code in _UNAVAILABLE:
         return CliError(f"{what}: unavailable ({details})", EXIT_UNAVAILABLE)
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return CliError(f"{what}: unauthenticated: {details} (check --token or RUSHES_TOKEN)", EXIT_USAGE)
     if code in _USAGE:
         return CliError(f"{what}: {code.name.lower()}: {details}", EXIT_USAGE)
     if code == grpc.StatusCode.NOT_FOUND:

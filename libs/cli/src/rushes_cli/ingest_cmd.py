@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from rushes.library.v1 import library_service_pb2 as library_pb
 from rushes.library.v1 import library_service_pb2_grpc as library_grpc
 from rushes_config import RushesSettings
 from rushes_grpc import client_channel
+from rushes_storage import sha256_file
 
 from rushes_cli.errors import EXIT_FAILED, EXIT_OK, CliError, from_rpc_error
 from rushes_cli.progress import WaitDisplay
@@ -36,14 +36,6 @@ class FileOutcome:
     error: str = ""
     duplicate: bool = False
     record: dict[str, Any] = field(default_factory=dict)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 async def _requests(path: Path, project: str, sha256: str) -> AsyncIterator[ingest_pb.IngestFileRequest]:
@@ -70,7 +62,7 @@ def check_paths(paths: list[str]) -> list[Path]:
 
 async def _upload(stub: ingest_grpc.IngestServiceStub, path: Path, project: str) -> FileOutcome:
     outcome = FileOutcome(path=path)
-    sha256 = await asyncio.to_thread(_sha256, path)
+    sha256 = await asyncio.to_thread(sha256_file, path)
     outcome.asset_id = sha256[:ASSET_ID_HEX_CHARS]
     try:
         response = await stub.IngestFile(_requests(path, project, sha256), timeout=UPLOAD_DEADLINE_S)

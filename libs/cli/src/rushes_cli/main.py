@@ -21,9 +21,20 @@ from rushes_cli.errors import EXIT_OK, EXIT_USAGE, CliError
 DEFAULT_WAIT_S = 1800.0
 
 # Commands that live wholly in their own module. Each module has `register(subparsers)`, which adds
-# its parser(s) and sets `handler=<callable(args, settings) -> exit code>` as a default. Adding a
+# its parser(s) and sets `handler=<callable(args, settings) -> exit code>` as a default (and
+# `needs_stack=False` when it runs without a stack: settings is then None). Adding a
 # command is one line here; main.py never grows per command.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "rushes_cli.cut_cmd",
+    "rushes_cli.speech_cmd",
+    "rushes_cli.enhance_cmd",
+    "rushes_cli.grade_cmd",
+    "rushes_cli.search_cmd",
+    "rushes_cli.meta_cmd",
+    "rushes_cli.review_cmd",
+    "rushes_cli.qc_cmd",
+    "rushes_cli.bench_cmd",
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="local stack state folder (default .rushes or $RUSHES_STATE_DIR)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="gRPC bearer token (default $RUSHES_TOKEN, else the local stack's admin token)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -71,26 +87,11 @@ def _parser() -> argparse.ArgumentParser:
     subs.add_argument(
         "--reference", type=Path, default=None, help="measure against this reference transcript (UTF-8 text)"
     )
-    subs.add_argument("--json", action="store_true", help="with --qc: JSON (the only form today)")
-
-    review = sub.add_parser("review", help="human verdicts on AI values")
-    review_sub = review.add_subparsers(dest="review_command", required=True, metavar="SUBCOMMAND")
-    correct = review_sub.add_parser(
-        "correct", help="correct one value (recorded with who, when, old and new)"
+    subs.add_argument(
+        "--translation", type=Path, default=None, help="localization QC of this translated SRT/WebVTT"
     )
-    correct.add_argument("asset_id", metavar="ASSET")
-    correct.add_argument("--shot", type=int, default=-1, help="shot index (default: a clip-level value)")
-    correct.add_argument("--field", required=True, help="e.g. shot_type, category, exposure")
-    correct.add_argument("--value", required=True, help="the right value (JSON, or a bare word)")
-    correct.add_argument("--reviewer", default=None, help="default: $RUSHES_REVIEWER or the login name")
-    correct.add_argument("--note", default="")
-    correct.add_argument("--expect-version", type=int, default=None, help="tags version you reviewed")
-    correct.add_argument("--json", action="store_true")
-    feedback = sub.add_parser("feedback", help="feedback data for retraining")
-    feedback_sub = feedback.add_subparsers(dest="feedback_command", required=True, metavar="SUBCOMMAND")
-    export = feedback_sub.add_parser("export", help="every correction as JSON lines")
-    export.add_argument("--project", default="")
-    export.add_argument("--out", type=Path, default=None, help="write to FILE instead of stdout")
+    subs.add_argument("--language", default="", help="with --translation: its language, e.g. fr")
+    subs.add_argument("--json", action="store_true", help="with --qc: JSON (the only form today)")
 
     events = sub.add_parser("events", help="the event stream")
     events_sub = events.add_subparsers(dest="events_command", required=True, metavar="SUBCOMMAND")
@@ -112,8 +113,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "status":
         return stack_cmd.status(state_dir, as_json=args.json)
 
-    settings = client_settings(state_dir)
     handler = getattr(args, "handler", None)
+    if handler is not None and getattr(args, "needs_stack", True) is False:
+        return int(handler(args, None))  # e.g. `rushes bench`: starts what it measures itself
+    settings = client_settings(state_dir, token=args.token)
     if handler is not None:
         return int(handler(args, settings))
     if args.command == "ingest":
@@ -185,40 +188,11 @@ def _dispatch(args: argparse.Namespace) -> int:
                     qc=args.qc,
                     out=args.out,
                     reference=args.reference,
+                    translation=args.translation,
+                    language=args.language,
                 )
             )
         )
-        return EXIT_OK
-    if args.command == "review":
-        from rushes_cli.review_cmd import correct, default_reviewer
-
-        result = asyncio.run(
-            correct(
-                settings,
-                args.asset_id,
-                shot=args.shot,
-                field=args.field,
-                value=args.value,
-                reviewer=args.reviewer or default_reviewer(),
-                note=args.note,
-                expected_version=args.expect_version,
-            )
-        )
-        if args.json:
-            print(json.dumps(result, indent=2))
-        else:
-            where = f"shot {result['shot_index']}" if result["shot_index"] >= 0 else "clip"
-            print(
-                f"{result['asset_id']} {where} {result['field']}: {json.dumps(result['old'].get('value'))} -> "
-                f"{json.dumps(result['new_value'])} (by {result['reviewer']}, tags v{result['tags_version']})"
-            )
-        return EXIT_OK
-    if args.command == "feedback":
-        from rushes_cli.review_cmd import export_feedback
-
-        count = asyncio.run(export_feedback(settings, project=args.project, out=args.out))
-        if args.out:
-            print(f"wrote {count} corrections to {args.out}")
         return EXIT_OK
     if args.command == "events":
         from rushes_cli.events_cmd import tail

@@ -54,6 +54,10 @@ def to_json_dict(message: Message) -> dict[str, Any]:
 
 def asset_record(asset: Message) -> dict[str, Any]:
     record = to_json_dict(asset)
+    # Later stages' sections (picks, renditions, grading, qc...) travel in one Struct; the record
+    # shows each at the top level, like the sections with their own fields.
+    for name, section in (record.pop("sections", None) or {}).items():
+        record.setdefault(name, section)
     # Stable, documented key order for people reading the JSON.
     order = ["asset_id", "status", "project", "source", "technical", "objects", "stages", "shots", "audit"]
     return {

@@ -14,7 +14,7 @@ from rushes_config import RushesSettings
 from rushes_grpc import client_channel
 from rushes_storage import ObjectNotFound, ObjectStore, StorageUnavailable
 
-from rushes_cli.errors import EXIT_UNAVAILABLE, CliError, from_rpc_error
+from rushes_cli.errors import EXIT_UNAVAILABLE, EXIT_USAGE, CliError, from_rpc_error
 from rushes_cli.show_cmd import fetch_record
 
 FORMATS = ("srt", "vtt", "ttml")
@@ -32,11 +32,18 @@ async def subtitles(
     qc: bool,
     out: Path | None,
     reference: Path | None = None,
+    translation: Path | None = None,
+    language: str = "",
 ) -> str:
     record = await fetch_record(settings, asset_ref)
     section = record.get("subtitles") or {}
     if reference is not None:
         return json.dumps(await _evaluate(settings, record["asset_id"], reference), indent=2)
+    if translation is not None:
+        if not language:
+            raise CliError("--translation needs --language (the translation's language, e.g. fr)", EXIT_USAGE)
+        report = await _evaluate_translation(settings, record["asset_id"], translation, language)
+        return json.dumps(report, indent=2)
     if qc:
         if not section.get("qc_report") and not section.get("qc"):
             raise CliError(_missing(record))
@@ -81,3 +88,26 @@ async def _evaluate(settings: RushesSettings, asset_id: str, reference: Path) ->
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(f"evaluate {asset_id}", exc) from None
     return json_format.MessageToDict(response.qc)
+
+
+async def _evaluate_translation(
+    settings: RushesSettings, asset_id: str, translation: Path, language: str
+) -> dict:
+    body = _read_limited(translation, MAX_SUBTITLE_BYTES)
+    async with client_channel(settings.asr_address) as channel:
+        try:
+            response = await pb_grpc.AsrServiceStub(channel).EvaluateTranslation(
+                pb.EvaluateTranslationRequest(asset_id=asset_id, translation=body, language=language),
+                timeout=120,
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(f"evaluate the {language} translation of {asset_id}", exc) from None
+    return json_format.MessageToDict(response.report)
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    if not path.is_file():
+        raise CliError(f"{path}: no such file", EXIT_USAGE)
+    if path.stat().st_size > limit:
+        raise CliError(f"{path}: larger than {limit} bytes")
+    return path.read_bytes()

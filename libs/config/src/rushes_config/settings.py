@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,13 @@ class NatsSettings(BaseModel):
         description="Redelivery delays after a nak (last value repeats).",
     )
     connect_timeout_s: float = Field(5.0, gt=0, le=120)
+    tls_ca_file: str | None = Field(
+        None, description="PEM CA bundle that signs the NATS server's certificate; set it to require TLS."
+    )
+    tls_cert_file: str | None = Field(
+        None, description="Client certificate (PEM) when NATS verifies clients."
+    )
+    tls_key_file: str | None = Field(None, description="Key of tls_cert_file (PEM).")
 
     @field_validator("backoff_s")
     @classmethod
@@ -67,6 +74,27 @@ class GrpcSettings(BaseModel):
     address: str = Field("127.0.0.1:0", description="Bind address of this service's gRPC server.")
     grace_s: float = Field(20.0, ge=0, le=600, description="Graceful shutdown grace period.")
     max_message_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
+    auth_tokens_file: str | None = Field(
+        None,
+        description="JSON file of principals (name, role, sha256 of the token). Set: every call but "
+        "health and reflection needs `authorization: Bearer <token>` (see rushes_grpc.auth). "
+        "Unset: no authentication (tests, a trusted network).",
+    )
+    tls_cert_file: str | None = Field(
+        None, description="Server certificate (PEM); with tls_key_file: TLS on."
+    )
+    tls_key_file: str | None = Field(None, description="Key of tls_cert_file (PEM).")
+    tls_client_ca_file: str | None = Field(
+        None, description="With TLS on: also require client certificates signed by this CA (mTLS)."
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> GrpcSettings:
+        if bool(self.tls_cert_file) != bool(self.tls_key_file):
+            raise ValueError("tls_cert_file and tls_key_file must be set together")
+        if self.tls_client_ca_file and not self.tls_cert_file:
+            raise ValueError("tls_client_ca_file needs tls_cert_file and tls_key_file (TLS on)")
+        return self
 
 
 class MediaLimits(BaseModel):
@@ -111,6 +139,12 @@ class RushesSettings(BaseSettings):
     picks_address: str = Field("127.0.0.1:50056", description="Where clients reach PicksService.")
     enhance_address: str = Field("127.0.0.1:50057", description="Where clients reach EnhanceService.")
     qc_address: str = Field("127.0.0.1:50058", description="Where clients reach QcService.")
+    token: SecretStr | None = Field(
+        None, description="Bearer token this process sends on its gRPC calls (RUSHES_TOKEN)."
+    )
+    grpc_client_ca_file: str | None = Field(
+        None, description="PEM CA bundle: when set, gRPC clients of this process dial with TLS."
+    )
 
 
 def load_settings(**overrides: Any) -> RushesSettings:

@@ -16,6 +16,7 @@ from rushes_events.stage_events import (
     follow_up_envelope,
     stage_run,
 )
+from rushes_events.stage_job import FailureMap, StageIdentity, run_stage_job
 from rushes_events.subjects import (
     DLQ_PREFIX,
     STREAM_SUBJECTS,
@@ -35,7 +36,9 @@ __all__ = [
     "Delivery",
     "EventBus",
     "EventBusUnavailable",
+    "FailureMap",
     "PoisonMessage",
+    "StageIdentity",
     "TransientError",
     "announce_stage_failed",
     "announce_stage_started",
@@ -48,6 +51,7 @@ __all__ = [
     "nak_delay_s",
     "new_envelope",
     "register_event_type",
+    "run_stage_job",
     "stage_run",
     "subject_for",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 from typing import Any
 
 import nats
@@ -111,6 +112,9 @@ class EventBus:
             "reconnect_to_server_handler": _pick_server,
             "connect_timeout": settings.connect_timeout_s,
         }
+        tls = tls_context(settings)
+        if tls is not None:
+            options["tls"] = tls
         if settings.user:
             options["user"] = settings.user
             options["password"] = settings.password.get_secret_value() if settings.password else ""
@@ -255,6 +259,24 @@ class EventBus:
                 await self.nc.close()
             except OSError as close_exc:  # the server is gone: nothing left to flush
                 _log.warning("nats close after a failed drain (%s): %s", self.name, close_exc)
+
+
+def tls_context(settings: NatsSettings) -> ssl.SSLContext | None:
+    """TLS to NATS when settings.tls_ca_file is set (with a client certificate when one is given).
+
+    Raises EventBusUnavailable naming the file that cannot be used, before any connection attempt.
+    """
+    if not settings.tls_ca_file:
+        if settings.tls_cert_file or settings.tls_key_file:
+            raise EventBusUnavailable("RUSHES_NATS__TLS_CERT_FILE/KEY_FILE need RUSHES_NATS__TLS_CA_FILE")
+        return None
+    try:
+        context = ssl.create_default_context(cafile=settings.tls_ca_file)
+        if settings.tls_cert_file:
+            context.load_cert_chain(settings.tls_cert_file, settings.tls_key_file or None)
+    except (OSError, ssl.SSLError) as exc:
+        raise EventBusUnavailable(f"NATS TLS files unusable: {exc}") from None
+    return context
 
 
 def _is_auth_error(exc: BaseException) -> bool:

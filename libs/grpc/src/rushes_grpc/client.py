@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 from rushes_config import GrpcSettings
 
+from rushes_grpc.auth import ambient_token, bearer_token_interceptors
+
 DEFAULT_DEADLINE_S = 30.0
+CLIENT_CA_ENV = "RUSHES_GRPC_CLIENT_CA_FILE"
 
 Response = TypeVar("Response")
 
@@ -60,15 +65,33 @@ def client_channel(
     max_message_bytes: int | None = None,
     default_timeout_s: float = DEFAULT_DEADLINE_S,
     interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
+    token: str | None = None,
+    tls_ca_file: str | None = None,
 ) -> grpc.aio.Channel:
-    """An insecure channel to `address` (host:port) with keepalive and the shared message limit."""
+    """A channel to `address` (host:port) with keepalive, the shared message limit and credentials.
+
+    `token` (default: $RUSHES_TOKEN) goes out as `authorization: Bearer <token>` on every call;
+    `tls_ca_file` (default: $RUSHES_GRPC_CLIENT_CA_FILE) turns TLS on, trusting that CA. The
+    environment defaults let every caller of client_channel(address) (CLI commands, services)
+    authenticate without threading credentials through each call site.
+    """
     if not address or ":" not in address:
         raise ValueError(f"gRPC address {address!r} must be host:port")
     limit = max_message_bytes or GrpcSettings.model_validate({}).max_message_bytes
-    return grpc.aio.insecure_channel(
-        address,
-        options=channel_options(limit),
-        interceptors=[DefaultDeadline(default_timeout_s), *interceptors],
+    chain: list[grpc.aio.ClientInterceptor] = [DefaultDeadline(default_timeout_s)]
+    bearer = token if token is not None else ambient_token()
+    if bearer:
+        chain.extend(bearer_token_interceptors(bearer))
+    chain.extend(interceptors)
+    ca_file = tls_ca_file or os.environ.get(CLIENT_CA_ENV, "").strip() or None
+    if ca_file is None:
+        return grpc.aio.insecure_channel(address, options=channel_options(limit), interceptors=chain)
+    try:
+        root = Path(ca_file).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"gRPC client CA file {ca_file}: {exc.strerror}") from None
+    return grpc.aio.secure_channel(
+        address, grpc.ssl_channel_credentials(root), options=channel_options(limit), interceptors=chain
     )
 
 

@@ -7,11 +7,13 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from typing import NoReturn, Protocol
 
+import grpc
 from rushes_config import ConfigError, RushesSettings, load_settings
 from rushes_metrics import start_metrics_server, stop_metrics_servers
 
+from rushes_grpc.server import start_server
 from rushes_grpc.signals import run_until_signal
 
 _log = logging.getLogger(__name__)
@@ -78,3 +80,39 @@ async def _run(main: ServiceMain, settings: RushesSettings) -> int:
 def service_main(main: ServiceMain, *, service_name: str) -> NoReturn:
     """`if __name__ == "__main__": service_main(serve, service_name="ingest")`."""
     sys.exit(run_service(main, service_name=service_name))
+
+
+class StageConsumer(Protocol):
+    """What serve_with_consumer needs of a rushes_events.Consumer."""
+
+    async def ensure(self) -> None: ...
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+async def serve_with_consumer(
+    settings: RushesSettings,
+    stop: asyncio.Event,
+    *,
+    name: str,
+    service_name: str,
+    register: Callable[[grpc.aio.Server], None],
+    consumer: StageConsumer,
+    detail: str = "",
+) -> None:
+    """A stage service's life: its gRPC API served while its event consumer runs; when `stop` is set
+    the consumer stops fetching and finishes (or returns) in-flight work, then the server stops
+    within the grace period. The consumer's durable is created or updated first."""
+    server = await start_server(
+        name=name,
+        address=settings.grpc.address,
+        register=register,
+        service_names=[service_name],
+        settings=settings.grpc,
+    )
+    _log.info("%s gRPC server listening on %s (%s)%s", name, server.address, service_name, detail)
+    try:
+        await consumer.ensure()
+        await consumer.run(stop)
+    finally:
+        await server.stop(settings.grpc.grace_s)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
-from rushes_config import GrpcSettings
+from rushes_config import ConfigError, GrpcSettings
 
+from rushes_grpc.auth import AuthConfigError, AuthInterceptor, TokenStore
 from rushes_grpc.health import HealthServicer
 from rushes_grpc.interceptor import MetricsInterceptor
 
@@ -66,6 +68,29 @@ class RunningServer:
         _log.info("%s gRPC server stopped", self.name)
 
 
+def _read_pem(setting: str, path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"RUSHES_GRPC__{setting.upper()}: cannot read {path}: {exc.strerror}") from None
+
+
+def server_credentials(settings: GrpcSettings) -> grpc.ServerCredentials | None:
+    """TLS credentials when a certificate is configured (mTLS with tls_client_ca_file); else None."""
+    if not (settings.tls_cert_file and settings.tls_key_file):
+        return None
+    pair = (
+        _read_pem("tls_key_file", settings.tls_key_file),
+        _read_pem("tls_cert_file", settings.tls_cert_file),
+    )
+    client_ca = (
+        _read_pem("tls_client_ca_file", settings.tls_client_ca_file) if settings.tls_client_ca_file else None
+    )
+    return grpc.ssl_server_credentials(
+        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
 def _split_host(address: str) -> str:
     host, _, _ = address.rpartition(":")
     return host
@@ -89,8 +114,16 @@ async def start_server(
     grpc_settings = settings or GrpcSettings.model_validate({})
     if not service_names:
         raise ValueError("service_names must list the full names of the services being served")
+    chain: list[grpc.aio.ServerInterceptor] = [MetricsInterceptor()]
+    if grpc_settings.auth_tokens_file:
+        try:
+            store = TokenStore.load(grpc_settings.auth_tokens_file)
+        except AuthConfigError as exc:
+            raise ConfigError(f"RUSHES_GRPC__AUTH_TOKENS_FILE: {exc}") from None
+        # After metrics (refusals are counted by code), before the caller's interceptors.
+        chain.append(AuthInterceptor(store))
     server = grpc.aio.server(
-        interceptors=[MetricsInterceptor(), *interceptors],
+        interceptors=[*chain, *interceptors],
         options=server_options(grpc_settings.max_message_bytes),
     )
     register(server)
@@ -100,7 +133,11 @@ async def start_server(
         [*service_names, HEALTH_SERVICE_NAME, reflection.SERVICE_NAME], server
     )
     try:
-        port = server.add_insecure_port(address)
+        credentials = server_credentials(grpc_settings)
+        if credentials is None:
+            port = server.add_insecure_port(address)
+        else:
+            port = server.add_secure_port(address, credentials)
     except RuntimeError as exc:
         raise OSError(f"gRPC server {name!r} cannot listen on {address}: {exc}") from None
     if not port:
@@ -114,5 +151,12 @@ async def start_server(
         health=health,
         service_names=list(service_names),
     )
-    _log.info("%s gRPC server listening on %s (%s)", name, running.address, ", ".join(service_names))
+    _log.info(
+        "%s gRPC server listening on %s (%s; tls %s, auth %s)",
+        name,
+        running.address,
+        ", ".join(service_names),
+        "on" if credentials is not None else "off",
+        "on" if grpc_settings.auth_tokens_file else "off",
+    )
     return running

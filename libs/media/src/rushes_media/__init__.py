@@ -7,6 +7,8 @@ probing and every derived file alike.
 
 from rushes_media.errors import REJECTION_CODES, MediaRejected
 from rushes_media.filenames import validate_filename
+from rushes_media.frames import FrameRequestError, Frames, frames_at, frames_at_indices
+from rushes_media.planes import plane_array
 from rushes_media.poster import make_poster
 from rushes_media.probe import probe
 from rushes_media.proxy import extract_audio_wav, make_proxy, make_proxy_and_wav
@@ -16,15 +18,20 @@ from rushes_media.wav import PcmWav, PcmWavFile, WavError, open_pcm_wav, read_pc
 __all__ = [
     "ALLOWED_FORMATS",
     "REJECTION_CODES",
+    "FrameRequestError",
+    "Frames",
     "MediaRejected",
     "PcmWav",
     "PcmWavFile",
     "WavError",
     "extract_audio_wav",
+    "frames_at",
+    "frames_at_indices",
     "make_poster",
     "make_proxy",
     "make_proxy_and_wav",
     "open_pcm_wav",
+    "plane_array",
     "probe",
     "read_pcm_wav",
     "validate_filename",

@@ -55,23 +55,37 @@ def _aspect_box(max_height: int) -> tuple[int, int]:
 
 
 class _WavSink:
-    """16-bit mono PCM at `sample_rate`, written through the stdlib wave module (no muxer needed)."""
+    """16-bit PCM at `sample_rate`, written through the stdlib wave module (no muxer needed): mono,
+    or (keep_channels) every source channel kept apart, interleaved, for per-speaker ASR."""
 
-    def __init__(self, path: Path, sample_rate: int) -> None:
-        self.resampler = AudioResampler(format="s16", layout="mono", rate=sample_rate)
+    def __init__(self, path: Path, sample_rate: int, *, keep_channels: int = 0) -> None:
+        self.path = path
+        self.sample_rate = sample_rate
+        self.channels = keep_channels or 1
+        self.resampler: AudioResampler | None = (
+            None if keep_channels else AudioResampler(format="s16", layout="mono", rate=sample_rate)
+        )
         self.writer = wave.open(str(path), "wb")  # noqa: SIM115 - closed in close()
-        self.writer.setnchannels(1)
+        self.writer.setnchannels(self.channels)
         self.writer.setsampwidth(2)
         self.writer.setframerate(sample_rate)
         self.samples = 0
 
     def write(self, frame: AudioFrame | None) -> None:
+        if self.resampler is None:
+            if frame is None:
+                return
+            # The source's own layout, so channels stay where the recorder put them.
+            self.resampler = AudioResampler(format="s16", layout=frame.layout.name, rate=self.sample_rate)
         for out in self.resampler.resample(frame):
             self.samples += out.samples
-            self.writer.writeframes(bytes(out.planes[0])[: out.samples * 2])
+            self.writer.writeframes(bytes(out.planes[0])[: out.samples * 2 * self.channels])
 
     def close(self) -> None:
         self.writer.close()
+
+
+MAX_KEPT_CHANNELS = 16  # a multitrack field recorder; more is not speech to transcribe apart
 
 
 class _ProxyWriter:
@@ -173,37 +187,43 @@ def _derive(
     max_height: int,
     sample_rate: int,
     limits: MediaLimits,
+    channels_wav_path: Path | None = None,
 ) -> bool:
-    """One demux/decode pass feeding the proxy writer and/or the WAV sink. True when audio was found."""
+    """One demux/decode pass feeding the proxy writer and/or the WAV sinks. True when audio was found."""
     with ExitStack() as stack, open_untrusted(path, limits) as opened:
         audio = main_audio(opened)
         video = opened.video if proxy_path is not None else None
         if proxy_path is None and audio is None:
             return False
         writer = None
-        wav = None
         if proxy_path is not None:
             temp_proxy = stack.enter_context(atomic_output(proxy_path))
             writer = _ProxyWriter(temp_proxy, opened, audio, max_height)
             stack.callback(writer.abort)
+        sinks: list[_WavSink] = []
         if wav_path is not None and audio is not None:
             temp_wav = stack.enter_context(atomic_output(wav_path))
-            wav = _WavSink(temp_wav, sample_rate)
-            stack.callback(wav.close)
+            sinks.append(_WavSink(temp_wav, sample_rate))
+            stack.callback(sinks[-1].close)
+        channels = audio.codec_context.channels if audio is not None else 0
+        if channels_wav_path is not None and audio is not None and 2 <= channels <= MAX_KEPT_CHANNELS:
+            temp_channels = stack.enter_context(atomic_output(channels_wav_path))
+            sinks.append(_WavSink(temp_channels, sample_rate, keep_channels=channels))
+            stack.callback(sinks[-1].close)
         for stream in opened.container.streams:
             if stream not in (video, audio):
                 stream.discard = av.stream.Discard.all
         if video is not None:
             enable_threads(video)
         origin_s = _timeline_origin(opened)
-        reached_s = _pump(opened, video, audio, writer, wav, origin_s)
+        reached_s = _pump(opened, video, audio, writer, sinks, origin_s)
         check_reached_end(opened, reached_s, "the decodable data")
         if writer is not None:
             with decode_errors(opened, "output"):
                 writer.finish()
-        if wav is not None:
-            wav.write(None)
-            wav.close()
+        for sink in sinks:
+            sink.write(None)
+            sink.close()
         return audio is not None
 
 
@@ -212,7 +232,7 @@ def _pump(
     video: VideoStream | None,
     audio: AudioStream | None,
     writer: _ProxyWriter | None,
-    wav: _WavSink | None,
+    sinks: list[_WavSink],
     origin_s: float,
 ) -> float:
     """Demux and decode everything; return the latest presentation time reached, in seconds."""
@@ -251,8 +271,8 @@ def _pump(
                     audio_next_pts += sound.samples
                     if writer is not None:
                         writer.add_audio(sound)
-                    if wav is not None:
-                        wav.write(sound)
+                    for sink in sinks:
+                        sink.write(sound)
                     reached_s = max(reached_s, audio_next_pts / sound.sample_rate)
     return reached_s
 
@@ -286,6 +306,7 @@ def make_proxy_and_wav(
     max_height: int = 720,
     sample_rate: int = 16000,
     limits: MediaLimits | None = None,
+    channels_wav_path: Path | None = None,
 ) -> bool:
     """make_proxy and extract_audio_wav in one decode pass (ingest's fast path). True when audio exists."""
     return _derive(
@@ -295,13 +316,21 @@ def make_proxy_and_wav(
         max_height=max_height,
         sample_rate=sample_rate,
         limits=limits or MediaLimits(),
+        channels_wav_path=Path(channels_wav_path) if channels_wav_path is not None else None,
     )
 
 
 def extract_audio_wav(
-    path: Path, out_path: Path, *, sample_rate: int = 16000, limits: MediaLimits | None = None
+    path: Path,
+    out_path: Path,
+    *,
+    sample_rate: int = 16000,
+    limits: MediaLimits | None = None,
+    channels_wav_path: Path | None = None,
 ) -> bool:
-    """Main audio track -> mono 16-bit PCM WAV at `sample_rate` (16 kHz for ASR).
+    """Main audio track -> mono 16-bit PCM WAV at `sample_rate` (16 kHz for ASR), and, when
+    `channels_wav_path` is given and the track has 2-16 channels, a second WAV keeping every
+    channel apart (lavalier mics on separate channels are transcribed per speaker).
 
     Returns False, writing nothing, when the file has no audio. Downmixing and resampling go through
     PyAV's AudioResampler (libswresample).
@@ -315,4 +344,5 @@ def extract_audio_wav(
         max_height=720,
         sample_rate=sample_rate,
         limits=limits or MediaLimits(),
+        channels_wav_path=Path(channels_wav_path) if channels_wav_path is not None else None,
     )

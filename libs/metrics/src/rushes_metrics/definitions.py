@@ -113,10 +113,17 @@ GRPC_LATENCY = Histogram(
     buckets=CALL_BUCKETS_S,
 )
 
+MODEL_READY = Gauge(
+    "rushes_triton_model_ready",
+    "1 when this process's last call to a Triton model succeeded, 0 when the model was unavailable.",
+    ["model"],
+)
+
 _LABEL_VALUE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 
 
-def _check_label(kind: str, value: str) -> str:
+def check_label(kind: str, value: str) -> str:
+    """`value` when it is a short lowercase name fit for a label; ValueError naming `kind` otherwise."""
     if not isinstance(value, str) or not _LABEL_VALUE.match(value):
         raise ValueError(
             f"{kind} label {value!r} is not a short lowercase name ([a-z0-9_.-], at most 63 characters)"
@@ -126,7 +133,7 @@ def _check_label(kind: str, value: str) -> str:
 
 def init_stage_labels(stage: str) -> None:
     """Create every series of `stage` at zero so dashboards and rate() see them before the first event."""
-    _check_label("stage", stage)
+    check_label("stage", stage)
     for result in STAGE_RESULTS:
         PROCESSED_TOTAL.labels(stage=stage, result=result)
     STAGE_DURATION.labels(stage=stage)
@@ -139,19 +146,37 @@ def init_stage_labels(stage: str) -> None:
 
 def init_dependency_labels(dependency: str, operations: Iterable[str]) -> None:
     """Pre-create the latency series of each (dependency, operation) a service will call."""
-    _check_label("dependency", dependency)
+    check_label("dependency", dependency)
     for operation in operations:
-        DEPENDENCY_CALL_DURATION.labels(dependency=dependency, operation=_check_label("operation", operation))
+        DEPENDENCY_CALL_DURATION.labels(dependency=dependency, operation=check_label("operation", operation))
 
 
 @contextmanager
 def time_dependency_call(dependency: str, operation: str) -> Iterator[None]:
     """Observe the duration of the enclosed call, whether it succeeds or raises."""
     histogram = DEPENDENCY_CALL_DURATION.labels(
-        dependency=_check_label("dependency", dependency), operation=_check_label("operation", operation)
+        dependency=check_label("dependency", dependency), operation=check_label("operation", operation)
     )
     started = time.perf_counter()
     try:
         yield
     finally:
         histogram.observe(time.perf_counter() - started)
+
+
+@contextmanager
+def time_model_call(model: str, *, unavailable: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """Observe one Triton call's latency (dependency="triton", operation=model) and the model's readiness.
+
+    `unavailable` names the exceptions that mean "the model cannot serve" (rushes_inference's
+    ModelUnavailable): they set rushes_triton_model_ready{model} to 0; a successful call sets it to 1.
+    Other exceptions (the input's fault) leave readiness alone. rushes_metrics imports no Triton code.
+    """
+    ready = MODEL_READY.labels(model=check_label("model", model))
+    with time_dependency_call("triton", model):
+        try:
+            yield
+        except unavailable:
+            ready.set(0)
+            raise
+    ready.set(1)

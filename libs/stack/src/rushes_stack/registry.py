@@ -17,6 +17,8 @@ class ServiceSpec:
     address_setting: str
     stage: str | None
     needs_triton: bool = False
+    # Settings the local stack gives this service because its Triton runs the models on the CPU.
+    local_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def address_env(self) -> str:
@@ -30,6 +32,19 @@ SERVICES: dict[str, ServiceSpec] = {
         ServiceSpec("library", "rushes_library", "library_address", None),
         ServiceSpec("tagging", "rushes_tagging", "tagging_address", "tagging", needs_triton=True),
         ServiceSpec("asr", "rushes_asr", "asr_address", "asr", needs_triton=True),
+        ServiceSpec("picks", "rushes_picks", "picks_address", "picks"),
+        ServiceSpec(
+            "enhance",
+            "rushes_enhance",
+            "enhance_address",
+            "enhance",
+            needs_triton=True,
+            # The learned upscaler is a GPU model (~3 s per 320x240 frame on these CPUs): locally,
+            # renditions take the classical path and say so in their reasons.
+            local_env=(("RUSHES_ENHANCE_UPSCALE_MODEL_MAX_PIXELS", "16"),),
+        ),
+        ServiceSpec("grading", "rushes_grading", "grading_address", None),
+        ServiceSpec("qc", "rushes_qc", "qc_address", "qc", needs_triton=True),
     )
 }
 

@@ -16,7 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rushes_storage import ObjectStore, StorageUnavailable
+
 from rushes_stack import processes
+from rushes_stack.access import needs_object_store
 from rushes_stack.components.base import Component, ComponentFailed
 from rushes_stack.components.service import ServiceProcess
 from rushes_stack.components.tritonserver import TritonServer
@@ -87,7 +90,8 @@ def service_env(state: StackState, service: str | None = None) -> dict[str, str]
     stages = [spec.stage for name, spec in SERVICES.items() if name in state.services and spec.stage]
     env.update(pipeline_env([stage for stage in stages if stage is not None]))
     env["RUSHES_STATE_DIR"] = str(state.state_dir)
-    env["RUSHES_ADMIN_TOKEN"] = state.admin_token
+    # Clients (the CLI) act as admin on the stack their owner started; services replace it below.
+    env["RUSHES_TOKEN"] = state.admin_token
     for name, process in state.services.items():
         address_env = SERVICES[name].address_env if name in SERVICES else f"RUSHES_{name.upper()}_ADDRESS"
         env[address_env] = process.address
@@ -96,7 +100,48 @@ def service_env(state: StackState, service: str | None = None) -> dict[str, str]
             raise ValueError(f"service {service!r} is not part of this stack ({', '.join(state.services)})")
         own = state.services[service]
         env.update(own_service_env(service, own.address, own.metrics_port))
+        if service in SERVICES:
+            env.update(dict(SERVICES[service].local_env))
+        env.update(_own_credentials_env(state, service))
     return env
+
+
+def _own_credentials_env(state: StackState, service: str) -> dict[str, str]:
+    """A service authenticates as itself everywhere: its NATS user, its S3 key (none for a service
+    that never touches objects), its gRPC token; its server checks tokens against principals.json."""
+    creds = state.service_credentials.get(service)
+    if creds is None:
+        raise ValueError(f"service {service!r} has no credentials yet (StackState.ensure_access)")
+    object_store = needs_object_store(service)
+    return {
+        "RUSHES_NATS__USER": creds.nats_user,
+        "RUSHES_NATS__PASSWORD": creds.nats_password,
+        "RUSHES_S3__ACCESS_KEY": creds.s3_access_key if object_store else "",
+        "RUSHES_S3__SECRET_KEY": creds.s3_secret_key if object_store else "",
+        "RUSHES_TOKEN": creds.grpc_token,
+        "RUSHES_GRPC__AUTH_TOKENS_FILE": str(state.principals_path),
+    }
+
+
+def _apply_access(state: StackState) -> None:
+    """Credentials for every service of the stack, written where the servers read them; a running
+    NATS reloads its users, a running S3 server with other identities is restarted by the caller."""
+    state.ensure_access(state.services)
+    state.write_auth_files()
+    if state.nats.process is not None and state.nats.process.is_alive():
+        state.nats.reload()
+    if state.s3.process is not None and state.s3.process.is_alive() and state.s3.identities_changed():
+        # SeaweedFS reads -s3.config at start: stop it, _start_missing starts it with the new file.
+        processes.stop(state.s3.process, grace_s=state.s3.stop_grace_s, sig=state.s3.stop_signal)
+        state.s3.process = None
+
+
+def _ensure_bucket(state: StackState) -> None:
+    """Create the bucket with the admin key: service keys have no Admin action to create it."""
+    try:
+        ObjectStore(state.s3.settings(bucket=state.bucket)).ensure_bucket()
+    except StorageUnavailable as exc:
+        raise StackError(f"s3: cannot create bucket {state.bucket!r}: {exc}") from exc
 
 
 def _default_model_repo() -> Path:
@@ -160,8 +205,10 @@ def up(
                 state.services[spec.name] = ServiceProcess.create(
                     spec.name, spec.module, root / "services" / spec.name
                 )
+        _apply_access(state)
         state.save()  # ports and secrets are on record before anything listens on them
         started = _start_missing(state, state.infrastructure)
+        _ensure_bucket(state)
         if state.triton is not None and state.triton.models is None:
             state.triton.models = state.triton.served_models()
         for name, service in state.services.items():

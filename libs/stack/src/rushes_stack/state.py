@@ -9,22 +9,47 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rushes_grpc.auth import Role, new_token, write_principals_file, write_private_file
+
+from rushes_stack.access import PEOPLE_ROLES, SERVICE_ROLE, nats_permissions, needs_object_store, s3_actions
 from rushes_stack.components.base import Component
 from rushes_stack.components.nats import NatsServer
 from rushes_stack.components.postgres import PostgresServer
 from rushes_stack.components.s3 import S3Server
 from rushes_stack.components.service import ServiceProcess
 from rushes_stack.components.tritonserver import TritonServer
-from rushes_stack.credentials import new_secret
+from rushes_stack.credentials import new_secret, new_user
 from rushes_stack.env import DEFAULT_BUCKET
 from rushes_stack.processes import ProcessHandle
 
 STATE_FILE = "stack.json"
 STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ServiceCredentials:
+    """What one service authenticates with: its own NATS user, S3 key and gRPC token."""
+
+    nats_user: str
+    nats_password: str
+    s3_access_key: str
+    s3_secret_key: str
+    grpc_token: str
+
+    @classmethod
+    def create(cls, service: str) -> ServiceCredentials:
+        return cls(
+            nats_user=new_user(service),
+            nats_password=new_secret(),
+            s3_access_key=f"{service}{new_secret(6)}",
+            s3_secret_key=new_secret(),
+            grpc_token=new_token(),
+        )
 
 
 class StackStateError(RuntimeError):
@@ -45,6 +70,10 @@ class StackState:
     bucket: str = DEFAULT_BUCKET
     started: list[str] = field(default_factory=list)
     """Components (re)started by the `up` call that returned this state; empty when all ran already."""
+    service_credentials: dict[str, ServiceCredentials] = field(default_factory=dict)
+    """Per service: its NATS user, S3 key and gRPC token (see rushes_stack.access)."""
+    role_tokens: dict[str, str] = field(default_factory=dict)
+    """gRPC bearer token per role for people (viewer, editor, reviewer; admin is admin_token)."""
 
     @classmethod
     def new(cls, state_dir: Path) -> StackState:
@@ -60,6 +89,57 @@ class StackState:
     @property
     def path(self) -> Path:
         return self.state_dir / STATE_FILE
+
+    @property
+    def auth_dir(self) -> Path:
+        return self.state_dir / "auth"
+
+    @property
+    def principals_path(self) -> Path:
+        return self.auth_dir / "principals.json"
+
+    def token_path(self, role: str) -> Path:
+        return self.auth_dir / f"{role}.token"
+
+    def tokens_by_role(self) -> dict[str, str]:
+        return {**self.role_tokens, "admin": self.admin_token}
+
+    def ensure_access(self, services: Iterable[str]) -> None:
+        """Give every role and each of `services` credentials (kept across `up`s once made), and
+        describe the service users/identities to the NATS and S3 servers."""
+        for role in PEOPLE_ROLES:
+            if role != "admin" and role not in self.role_tokens:
+                self.role_tokens[role] = new_token()
+        for name in services:
+            if name not in self.service_credentials:
+                self.service_credentials[name] = ServiceCredentials.create(name)
+        self.nats.users = [
+            {"user": c.nats_user, "password": c.nats_password, "permissions": nats_permissions(name)}
+            for name, c in sorted(self.service_credentials.items())
+        ]
+        self.s3.identities = [
+            {
+                "name": f"service-{name}",
+                "credentials": [{"accessKey": c.s3_access_key, "secretKey": c.s3_secret_key}],
+                "actions": s3_actions(self.bucket),
+            }
+            for name, c in sorted(self.service_credentials.items())
+            if needs_object_store(name)
+        ]
+
+    def write_auth_files(self) -> None:
+        """<state>/auth/: principals.json (token digests, what servers read) and <role>.token for
+        the CLI, all 0600 in a 0700 folder."""
+        self.auth_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.auth_dir, 0o700)
+        principals = [(f"{role}", Role.parse(role), token) for role, token in self.tokens_by_role().items()]
+        principals += [
+            (f"service:{name}", Role.parse(SERVICE_ROLE), c.grpc_token)
+            for name, c in sorted(self.service_credentials.items())
+        ]
+        write_principals_file(self.principals_path, principals)
+        for role, token in self.tokens_by_role().items():
+            write_private_file(self.token_path(role), token + "\n")
 
     def log_path(self, name: str) -> Path:
         return self.state_dir / "logs" / f"{name}.log"
@@ -107,6 +187,8 @@ class StackState:
                 "postgres_password": self.postgres.password,
                 "postgres_dsn": self.postgres.dsn,
                 "admin_token": self.admin_token,
+                "role_tokens": dict(self.role_tokens),
+                "services": {name: asdict(c) for name, c in self.service_credentials.items()},
             },
             "bucket": self.bucket,
             "components": components,
@@ -141,6 +223,10 @@ class StackState:
                 ),
                 admin_token=creds["admin_token"],
                 bucket=data.get("bucket", DEFAULT_BUCKET),
+                role_tokens=dict(creds.get("role_tokens", {})),
+                service_credentials={
+                    name: ServiceCredentials(**values) for name, values in creds.get("services", {}).items()
+                },
             )
             if "triton" in entries:
                 t = entries["triton"]

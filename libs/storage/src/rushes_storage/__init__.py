@@ -12,7 +12,7 @@ from rushes_storage.errors import (
     StorageError,
     StorageUnavailable,
 )
-from rushes_storage.keys import asset_key, check_key, check_prefix
+from rushes_storage.keys import asset_key, check_key, check_prefix, check_project, project_key
 from rushes_storage.store import ObjectStore, StoredObject, sha256_file, wait_until_available
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "asset_key",
     "check_key",
     "check_prefix",
+    "check_project",
+    "project_key",
     "sha256_file",
     "wait_until_available",
 ]

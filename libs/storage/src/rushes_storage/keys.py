@@ -1,11 +1,16 @@
-"""Object keys: every asset's objects live under assets/<asset_id>/..., built and validated here."""
+"""Object keys: every asset's objects live under assets/<asset_id>/..., a project's settings and
+results under projects/<slug>-<digest>/...; built and validated here."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Final
 
 ASSET_PREFIX: Final = "assets"
+PROJECT_PREFIX: Final = "projects"
+MAX_PROJECT_CHARS: Final = 200
+_UNSAFE_IN_SLUG: Final = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_KEY_BYTES: Final = 1024  # S3's limit on a key
 MAX_PART_CHARS: Final = 255
 # Asset ids are (a prefix of) the content's SHA-256 in lowercase hex; see rushes_ingest.pipeline.
@@ -65,3 +70,26 @@ def asset_key(asset_id: str, *parts: str) -> str:
     if not parts:
         return f"{ASSET_PREFIX}/{asset_id}/"
     return check_key("/".join([ASSET_PREFIX, asset_id, *(validate_key_part(p) for p in parts)]))
+
+
+def check_project(project: str) -> str:
+    """A project name as given to `rushes ingest --project`: required, printable, bounded."""
+    if not isinstance(project, str) or not project.strip():
+        raise ValueError("project is required (the name given to `rushes ingest --project`)")
+    if len(project) > MAX_PROJECT_CHARS:
+        raise ValueError(f"project name is longer than {MAX_PROJECT_CHARS} characters")
+    if not project.isprintable():
+        raise ValueError("project name contains non-printable characters")
+    return project
+
+
+def project_key(project: str, *parts: str) -> str:
+    """ "projects/<slug>-<digest>/<parts...>" (the prefix itself with no parts). Any project name
+    maps to one safe folder: a readable slug for people browsing the bucket plus 12 hex digits of
+    the name's SHA-256, so "Film: One" and "Film/One" never share settings."""
+    check_project(project)
+    slug = _UNSAFE_IN_SLUG.sub("-", project).strip("-.")[:60] or "project"
+    folder = f"{PROJECT_PREFIX}/{slug}-{hashlib.sha256(project.encode()).hexdigest()[:12]}"
+    if not parts:
+        return folder + "/"
+    return check_key("/".join([folder, *(validate_key_part(p) for p in parts)]))

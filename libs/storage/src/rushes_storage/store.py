@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -116,6 +117,37 @@ class _HashingReader(io.RawIOBase):
         return data
 
 
+class _BackgroundDigest:
+    """SHA-256 of a stream computed on a second thread while the next chunk is read from the
+    network (hashlib and socket reads both release the GIL): verifying every read then costs
+    about the time of the slower of the two, not their sum."""
+
+    def __init__(self) -> None:
+        self._digest = hashlib.sha256()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+        self._pending: Future[None] | None = None
+
+    def update(self, chunk: bytes) -> None:
+        if self._pending is not None:
+            self._pending.result()
+        self._pending = self._pool.submit(self._digest.update, chunk)
+
+    def hexdigest(self) -> str:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        return self._digest.hexdigest()
+
+    def __enter__(self) -> _BackgroundDigest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+        self._pool.shutdown(wait=True)
+
+
 def sha256_file(path: Path, chunk: int = DOWNLOAD_CHUNK) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -165,23 +197,27 @@ class ObjectStore:
             yield
 
     def _call(self, operation: str, key: str, fn: Callable[[], T]) -> T:
-        """Run one SDK call, translating failures into this module's exceptions."""
+        """Run one SDK call (timed for the metrics), translating failures into this module's exceptions."""
         with self._observed(operation):
-            try:
-                return fn()
-            except S3Error as exc:
-                raise self._translate_s3_error(operation, key, exc) from exc
-            except (ServerError, InvalidResponseError) as exc:
-                raise StorageUnavailable(
-                    f"object store at {self.endpoint} failed during {operation} of {key!r}: {exc}"
-                ) from exc
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-                    raise  # a local file problem, not the store's
-                reason = getattr(exc, "reason", None) or exc
-                raise StorageUnavailable(
-                    f"object store at {self.endpoint} is unreachable ({operation} {key!r}): {reason}"
-                ) from exc
+            return self._untimed(operation, key, fn)
+
+    def _untimed(self, operation: str, key: str, fn: Callable[[], T]) -> T:
+        """_call without the timing: for each chunk of a body already counted as one call."""
+        try:
+            return fn()
+        except S3Error as exc:
+            raise self._translate_s3_error(operation, key, exc) from exc
+        except (ServerError, InvalidResponseError) as exc:
+            raise StorageUnavailable(
+                f"object store at {self.endpoint} failed during {operation} of {key!r}: {exc}"
+            ) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+                raise  # a local file problem, not the store's
+            reason = getattr(exc, "reason", None) or exc
+            raise StorageUnavailable(
+                f"object store at {self.endpoint} is unreachable ({operation} {key!r}): {reason}"
+            ) from exc
 
     def _translate_s3_error(self, operation: str, key: str, exc: S3Error) -> Exception:
         if exc.code in {"NoSuchKey", "NoSuchObject", "ResourceNotFound"}:
@@ -311,26 +347,32 @@ class ObjectStore:
             content_type=info.content_type or "",
         )
 
-    def _require(self, key: str, max_bytes: int | None) -> StoredObject:
-        info = self.stat(key)
-        if info is None:
-            raise ObjectNotFound(f"no object {key!r} in bucket {self.bucket!r}")
+    def _open(self, key: str, max_bytes: int | None) -> tuple[StoredObject, Any]:
+        """One GET: the object's description from the response headers (size, ETag, recorded
+        SHA-256), and the response to stream its body from. One round trip rather than a HEAD
+        then a GET, and the body is by construction the version the headers describe. Raises
+        ObjectNotFound, or ObjectTooLarge before any byte of the body is read."""
+        response = self._call("get", key, lambda: self.client.get_object(self.bucket, key))
+        headers = response.headers
+        info = StoredObject(
+            key=key,
+            size=int(headers.get("Content-Length") or 0),
+            etag=(headers.get("ETag") or "").strip('"'),
+            sha256=(headers.get(f"x-amz-meta-{SHA256_METADATA}") or "").lower(),
+            content_type=headers.get("Content-Type") or "",
+        )
         if max_bytes is not None and info.size > max_bytes:
+            response.close()
+            response.release_conn()
             raise ObjectTooLarge(f"object {key!r} is {info.size} bytes; the limit is {max_bytes}")
-        return info
+        return info, response
 
-    def _stream(self, info: StoredObject, max_bytes: int | None) -> Iterator[bytes]:
-        """Chunks of the exact object version `info` describes (If-Match on its ETag)."""
-        headers: dict[str, str | list[str] | tuple[str]] | None = (
-            {"If-Match": f'"{info.etag}"'} if info.etag else None
-        )
-        response = self._call(
-            "get", info.key, lambda: self.client.get_object(self.bucket, info.key, request_headers=headers)
-        )
+    def _stream(self, info: StoredObject, response: Any, max_bytes: int | None) -> Iterator[bytes]:
+        """The body's chunks, never more than the size the headers announced."""
         received = 0
         try:
             while True:
-                chunk = self._call("get", info.key, lambda: response.read(DOWNLOAD_CHUNK))
+                chunk = self._untimed("get", info.key, lambda: response.read(DOWNLOAD_CHUNK))
                 if not chunk:
                     break
                 received += len(chunk)
@@ -362,15 +404,15 @@ class ObjectStore:
         """
         check_key(key)
         path = Path(path)
-        info = self._require(key, max_bytes)
+        info, response = self._open(key, max_bytes)
         handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         temp_path = Path(temp_name)
         try:
-            digest, size = hashlib.sha256(), 0
-            with os.fdopen(handle, "wb") as out:
-                for chunk in self._stream(info, max_bytes):
-                    out.write(chunk)
+            digest, size = _BackgroundDigest(), 0
+            with os.fdopen(handle, "wb") as out, digest:
+                for chunk in self._stream(info, response, max_bytes):
                     digest.update(chunk)
+                    out.write(chunk)
                     size += len(chunk)
             self._verify(info, size, digest.hexdigest())
             os.chmod(temp_path, 0o644)
@@ -384,9 +426,14 @@ class ObjectStore:
     def get_bytes(self, key: str, *, max_bytes: int | None = None) -> bytes:
         """The object's bytes, verified like get_file. Use max_bytes: this holds it all in memory."""
         check_key(key)
-        info = self._require(key, max_bytes)
-        data = b"".join(self._stream(info, max_bytes))
-        self._verify(info, len(data), hashlib.sha256(data).hexdigest())
+        info, response = self._open(key, max_bytes)
+        chunks, digest = [], _BackgroundDigest()
+        with digest:
+            for chunk in self._stream(info, response, max_bytes):
+                digest.update(chunk)
+                chunks.append(chunk)
+        data = b"".join(chunks)
+        self._verify(info, len(data), digest.hexdigest())
         return data
 
     # -- listing and deleting --------------------------------------------------------------

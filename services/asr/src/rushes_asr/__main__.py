@@ -8,14 +8,13 @@ language (default: detected); RUSHES_ASR_BEAM_SIZE overrides the model's beam si
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from pathlib import Path
 
 from rushes.asr.v1 import asr_service_pb2_grpc as pb_grpc
 from rushes_config import ConfigError, RushesSettings
 from rushes_events import Consumer, EventBus
-from rushes_grpc import service_main, start_server
+from rushes_grpc import serve_with_consumer, service_main
 from rushes_inference import TritonClient
 from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
@@ -23,8 +22,6 @@ from rushes_storage import ObjectStore
 from rushes_asr.consumer import INGESTED, AsrHandler
 from rushes_asr.job import STAGE, AsrJob
 from rushes_asr.servicer import SERVICE_NAME, AsrServicer
-
-log = logging.getLogger("rushes_asr")
 
 
 def _beam_size() -> int | None:
@@ -49,21 +46,14 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     job = AsrJob(store, bus, triton, work_dir=work_dir, beam_size=beam_size,
                  language=os.environ.get("RUSHES_ASR_LANGUAGE") or None)  # fmt: skip
     servicer = AsrServicer(job)
-    server = await start_server(
-        name="asr",
-        address=settings.grpc.address,
-        register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
-        service_names=[SERVICE_NAME],
-        settings=settings.grpc,
-    )
-    log.info("asr gRPC server listening on %s (%s)", server.address, SERVICE_NAME)
     consumer = Consumer(
         bus, stage=STAGE, durable=STAGE, filter_subjects=[INGESTED], handler=AsrHandler(job, bus),
         settings=settings.nats, max_ack_pending=2,
     )  # fmt: skip
-    await consumer.ensure()
-    await consumer.run(stop)
-    await server.stop(settings.grpc.grace_s)
+    await serve_with_consumer(
+        settings, stop, name="asr", service_name=SERVICE_NAME, consumer=consumer,
+        register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
+    )  # fmt: skip
     await triton.close()
     await bus.close()
 

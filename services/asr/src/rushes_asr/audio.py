@@ -11,6 +11,7 @@ are read only while that chunk is transcribed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -136,3 +137,29 @@ def plan_chunks_from_energy(
         cuts.append(quietest * FRAME_S)
     cuts.append(duration)
     return [Chunk(a, b) for a, b in pairwise(cuts)]
+
+
+def dominant_channel_gates(energies: list[np.ndarray], *, lead_db: float = 6.0) -> list[np.ndarray]:
+    """Per channel, the 20 ms frames where it is within `lead_db` of the loudest channel. A lavalier
+    also picks up the other speakers faintly (bleed); gating each channel to where it leads keeps
+    one speaker's words out of another's transcript."""
+    if not energies:
+        return []
+    length = min(len(e) for e in energies)
+    stacked = np.stack([e[:length] for e in energies])
+    loudest = stacked.max(axis=0)
+    return [row >= loudest - lead_db for row in stacked]
+
+
+def gated_reader(wav: PcmWavFile, channel: int, gate: np.ndarray) -> Callable[[float, float], np.ndarray]:
+    """wav.read for one channel with the frames outside `gate` silenced."""
+    hop = int(FRAME_S * SAMPLE_RATE)
+
+    def read(start_s: float, end_s: float) -> np.ndarray:
+        samples = wav.read(start_s, end_s, channel=channel)
+        first = round(start_s * SAMPLE_RATE)
+        frame_of = (first + np.arange(samples.size)) // hop
+        keep = gate[np.minimum(frame_of, gate.size - 1)] if gate.size else np.zeros(samples.size, bool)
+        return np.where(keep, samples, np.float32(0.0))
+
+    return read

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -83,3 +84,33 @@ def _slicer(samples: np.ndarray) -> ReadFn:
         return samples[int(start_s * SAMPLE_RATE) : int(end_s * SAMPLE_RATE)]
 
     return read
+
+
+def merge_speakers(parts: Sequence[tuple[str, Recognition]]) -> Recognition:
+    """One transcript from per-speaker recognitions: words and segments in time order, each word
+    and segment labelled with its speaker; the language is the most confident part's."""
+    merged = Recognition()
+    best = -1.0
+    for speaker, part in parts:
+        if part.language and part.language_probability > best:
+            merged.language, merged.language_probability, best = (
+                part.language,
+                part.language_probability,
+                part.language_probability,
+            )
+        merged.model = merged.model or part.model
+        merged.model_version = merged.model_version or part.model_version
+        merged.words.extend({**word, "speaker": speaker} for word in part.words)
+        merged.segments.extend({**segment, "speaker": speaker} for segment in part.segments)
+    merged.words.sort(key=lambda w: (w["start_s"], w["end_s"]))
+    merged.segments.sort(key=lambda s: float(s.get("start") or 0.0))
+    return merged
+
+
+def speaker_turns(words: Sequence[dict[str, Any]]) -> list[float]:
+    """Start times of the words where the speaker changes."""
+    return [
+        float(word["start_s"])
+        for previous, word in pairwise(words)
+        if word.get("speaker", "") != previous.get("speaker", "")
+    ]

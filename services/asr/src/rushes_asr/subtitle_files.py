@@ -12,8 +12,10 @@ from typing import Any
 
 from rushes_asr.subtitles import (
     MEDIA_TYPES,
+    SubtitleInputError,
     build_cues,
     build_qc_report,
+    check_localization,
     export_all,
     find_repetition_loops,
     find_text_over_silence,
@@ -55,10 +57,14 @@ def render(
     fps: float = DEFAULT_FPS,
     profile_name: str = DEFAULT_PROFILE,
     reference_text: str | None = None,
+    speaker_turns_s: Sequence[float] = (),
 ) -> SubtitleFiles:
+    """`speaker_turns_s`: where another speaker starts (per-channel transcripts); cues break there
+    as they do at shot changes, so no cue mixes two speakers. QC checks the real shot changes."""
     profile = subtitle_profile(profile_name)
     parsed = words_from_mappings(words)
-    cues = build_cues(parsed, profile, fps=fps, shot_changes_s=shot_changes_s, language=language)
+    breaks = sorted({*shot_changes_s, *speaker_turns_s})
+    cues = build_cues(parsed, profile, fps=fps, shot_changes_s=breaks, language=language)
     report = build_qc_report(
         cues, profile, fps=fps, shot_changes_s=shot_changes_s, words=parsed, reference_text=reference_text,
         language=language,
@@ -91,3 +97,34 @@ def evaluate(
         language=language,
     )  # fmt: skip
     return report.to_dict()
+
+
+MAX_TRANSLATION_BYTES = 16 * 1024 * 1024
+
+
+def evaluate_translation(
+    source_srt: str,
+    translation: bytes,
+    glossary: dict[str, str],
+    *,
+    language: str,
+    fps: float = DEFAULT_FPS,
+    profile_name: str = DEFAULT_PROFILE,
+) -> dict[str, Any]:
+    """Localization QC of a translated SRT/WebVTT against the delivered source cues. Raises
+    SubtitleInputError naming what is wrong with the translation file."""
+    if len(translation) > MAX_TRANSLATION_BYTES:
+        raise SubtitleInputError(
+            f"translation is {len(translation)} bytes; the limit is {MAX_TRANSLATION_BYTES}"
+        )
+    try:
+        text = translation.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SubtitleInputError(f"translation is not UTF-8 (byte {exc.start})") from None
+    fmt = "vtt" if text.lstrip().startswith("WEBVTT") else "srt"
+    translated = parse_subtitles(text, fmt)
+    source = parse_subtitles(source_srt, "srt")
+    report = check_localization(
+        source, translated, glossary, language=language, profile=subtitle_profile(profile_name), fps=fps
+    )
+    return {"format": fmt, **report.to_dict()}

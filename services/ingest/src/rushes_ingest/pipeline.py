@@ -158,21 +158,29 @@ class IngestPipeline:
     ) -> dict[str, tuple[Path, str, str]]:
         derived: dict[str, tuple[Path, str, str]] = {}
         wav = tmp / "audio.wav"
+        # Each source channel apart too (written only for 2-16 channels): lavaliers on separate
+        # channels are transcribed per speaker when the project asks for it.
+        channels_wav = tmp / "audio_channels.wav"
         if technical.has_video:
             step("proxy")
             # One decode pass makes both the proxy and the ASR audio (the costly part of ingest).
             has_audio = make_proxy_and_wav(
-                path, tmp / "proxy.mp4", wav, max_height=720, sample_rate=16000, limits=self.limits
-            )
+                path, tmp / "proxy.mp4", wav, max_height=720, sample_rate=16000, limits=self.limits,
+                channels_wav_path=channels_wav,
+            )  # fmt: skip
             derived["proxy"] = (tmp / "proxy.mp4", "proxy.mp4", "video/mp4")
             step("poster")
             make_poster(path, tmp / "poster.jpg", limits=self.limits)
             derived["poster"] = (tmp / "poster.jpg", "poster.jpg", "image/jpeg")
         else:
             step("audio")
-            has_audio = extract_audio_wav(path, wav, sample_rate=16000, limits=self.limits)
+            has_audio = extract_audio_wav(
+                path, wav, sample_rate=16000, limits=self.limits, channels_wav_path=channels_wav
+            )
         if has_audio:
             derived["audio"] = (wav, "audio_16k_mono.wav", "audio/wav")
+        if channels_wav.exists():
+            derived["audio_channels"] = (channels_wav, "audio_16k_channels.wav", "audio/wav")
         return derived
 
     def finalize(self, outcome: IngestOutcome) -> None:

@@ -15,7 +15,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rushes.asset.v1 import asset_pb2
 
 from rushes_library.catalog import AssetRecord, AuditEntry
+from rushes_library.review_queue import review_items
 from rushes_library.state import StageState
+
+# Bookkeeping the projection keeps beside the record's content; not part of the public record.
+INTERNAL_SECTIONS: frozenset[str] = frozenset()
 
 
 def asset_to_proto(record: AssetRecord) -> asset_pb2.Asset:
@@ -27,7 +31,19 @@ def asset_to_proto(record: AssetRecord) -> asset_pb2.Asset:
         rejection_reason=state.rejection_reason,
         objects=dict(state.objects),
     )
-    _parse_into(state.sections, asset)
+    known = {field.name for field in asset_pb2.Asset.DESCRIPTOR.fields}
+    _parse_into({k: v for k, v in state.sections.items() if k in known}, asset)
+    others = {k: v for k, v in state.sections.items() if k not in known and k not in INTERNAL_SECTIONS}
+    if others:
+        asset.sections.update(others)
+    # The open review queue of this asset (`review` in `rushes show --json`), derived like the
+    # review_items table so the record and `rushes review show` agree.
+    items = review_items(state)
+    if items:
+        asset.sections.update({"review": [item.to_json() for item in items]})
+    # The metadata tiers (`structural`, `descriptive`, `administrative` in `rushes show --json`)
+    # and the record version an edit must name (UpdateMetadata).
+    asset.sections.update({**record.tiers, "record_version": record.record_version})
     _parse_into(state.source, asset.source)
     _parse_into(state.technical, asset.technical)
     for name, stage in state.stages.items():

@@ -8,7 +8,7 @@ ever inserted into: there is no update or delete path for it here (and the datab
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -20,6 +20,7 @@ from psycopg.types.json import Jsonb
 from rushes.asset.v1 import asset_pb2
 
 from rushes_library import stage_rules  # noqa: F401 - registers the later stages' event rules
+from rushes_library.catalog_index import reindex_asset
 from rushes_library.corrections import apply_correction
 from rushes_library.database import AsyncConn, Database
 from rushes_library.paging import (
@@ -29,6 +30,7 @@ from rushes_library.paging import (
     decode_page_token,
     encode_page_token,
 )
+from rushes_library.principals import acting_principal
 from rushes_library.projection import MAX_ASSET_ID_CHARS, AuditRecord, project
 from rushes_library.state import (
     ASSET_STATUSES,
@@ -67,6 +69,9 @@ class AssetRecord:
     created_at: datetime
     updated_at: datetime
     audit: list[AuditEntry] = field(default_factory=list)
+    # The metadata tiers people edit (UpdateMetadata) and the version that guards those edits.
+    tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    record_version: int = 0
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,10 @@ class Catalog:
     def __init__(self, db: Database, *, pipeline_stages: Sequence[str]) -> None:
         self._db = db
         self._pipeline_stages = tuple(pipeline_stages)
+
+    @property
+    def database(self) -> Database:
+        return self._db
 
     # --- writing --------------------------------------------------------------------------------------
 
@@ -118,6 +127,7 @@ class Catalog:
         new_value: struct_pb2.Value,
         reviewer: str,
         note: str = "",
+        principal: str = "",
         expected_tags_version: int,
     ) -> asset_pb2.Correction:
         """Apply a reviewer's correction, record it (corrections + audit log) in one transaction.
@@ -151,6 +161,15 @@ class Catalog:
                 (correction.correction_id, asset_id, pg_safe(after.project), correction.corrected_at.ToDatetime(UTC),
                  Jsonb(pg_safe(record))),
             )  # fmt: skip
+            item_id = f"shots/{shot_index}/values/{field}" if shot_index >= 0 else f"values/{field}"
+            await conn.execute(
+                "INSERT INTO review_verdicts (verdict_id, asset_id, project, item_id, kind, verdict, revision,"
+                " reviewer, decided_at, old_value, new_value, note)"
+                " VALUES (%s, %s, %s, %s, 'ai_value', 'corrected', %s, %s, %s, %s, %s, %s)",
+                (correction.correction_id, asset_id, pg_safe(after.project), pg_safe(item_id),
+                 f"tags_v{correction.tags_version}", pg_safe(reviewer), correction.corrected_at.ToDatetime(UTC),
+                 Jsonb(pg_safe(record.get("old", {}))), Jsonb(pg_safe(record.get("new_value"))), pg_safe(note)),
+            )  # fmt: skip
             where = f"shot {shot_index}" if shot_index >= 0 else "clip"
             await _insert_audit(
                 conn,
@@ -161,7 +180,7 @@ class Catalog:
                     event_id=correction.correction_id,
                     producer="library",
                     producer_version="",
-                    principal=pg_safe(reviewer),
+                    principal=pg_safe(acting_principal(principal, reviewer)),
                     trace_id="",
                     summary=pg_safe(
                         f"{reviewer} corrected {where} {field} (tags v{correction.tags_version})"
@@ -253,7 +272,7 @@ class Catalog:
 
 _SELECT_ASSETS = (
     "SELECT asset_id, project, status, source, technical, objects, rejection_reason, sections,"
-    " created_at, updated_at"
+    " created_at, updated_at, structural, descriptive, administrative, record_version"
     " FROM assets"
 )
 
@@ -276,6 +295,7 @@ ON CONFLICT (asset_id) DO UPDATE SET
     technical = EXCLUDED.technical,
     objects = EXCLUDED.objects,
     rejection_reason = EXCLUDED.rejection_reason,
+    record_version = assets.record_version + 1,
     updated_at = now()
 """
 
@@ -335,6 +355,18 @@ async def _save_state(
             pg_safe(after.rejection_reason),
             Jsonb(pg_safe(dict(after.sections))),
         ),
+    )
+    # The search index and the review queue follow the record in the same transaction.
+    await reindex_asset(
+        conn,
+        replace(
+            after,
+            project=pg_safe(after.project),
+            source=pg_safe(dict(after.source)),
+            technical=pg_safe(dict(after.technical)),
+            sections=pg_safe(dict(after.sections)),
+        ),
+        status,
     )
     old_stages = before.stages if before else {}
     for name, stage in after.stages.items():
@@ -453,4 +485,6 @@ def _record_from_row(
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         audit=audit,
+        tiers={tier: dict(row.get(tier) or {}) for tier in ("structural", "descriptive", "administrative")},
+        record_version=int(row.get("record_version") or 0),
     )

@@ -18,13 +18,19 @@ import psycopg
 from rushes_config import RushesSettings
 from rushes_events import EventBus
 from rushes_grpc import RunningServer, start_server
+from rushes_inference import TritonClient
+from rushes_metrics import init_review_labels
 
 from rushes_library.catalog import Catalog
 from rushes_library.consumer import CatalogEventHandler, build_consumer
 from rushes_library.database import Database
+from rushes_library.embedder import ShotEmbedder
 from rushes_library.health import DatabaseWatch
 from rushes_library.migrate import apply_migrations
+from rushes_library.search import SearchEngine
+from rushes_library.search_servicer import SEARCH_SERVICE_NAME, SearchServicer, register_search
 from rushes_library.servicer import SERVICE_NAME, LibraryServicer, register
+from rushes_library.text_embedding import TritonTextEmbedder
 from rushes_library.version import library_version
 
 log = logging.getLogger(__name__)
@@ -57,6 +63,12 @@ async def migrate_when_reachable(dsn: str, stop: asyncio.Event, *, wait_s: float
         return
 
 
+REVIEWED_OUTPUTS = (
+    "shot_type", "category", "exposure", "white_balance", "sharpness", "shakiness", "noise",
+    "dominant_colors", "technical_cues", "pace", "mood", "transcript", "subtitles", "qc", "picks", "grading",
+)  # fmt: skip
+
+
 async def run_library(
     settings: RushesSettings,
     stop: asyncio.Event,
@@ -73,17 +85,23 @@ async def run_library(
     catalog = Catalog(db, pipeline_stages=settings.pipeline_stages)
     server: RunningServer | None = None
     bus: EventBus | None = None
+    triton = TritonClient(settings.triton)
     try:
         servicer = LibraryServicer(catalog)
+        # Zero series for the usual outputs, so override-rate panels and alerts have data from the start.
+        init_review_labels(REVIEWED_OUTPUTS)
+        text_embedder = TritonTextEmbedder(triton)
+        search_servicer = SearchServicer(SearchEngine(db, text_embedder))
 
         def register_servicer(grpc_server: grpc.aio.Server) -> None:
             register(grpc_server, servicer)
+            register_search(grpc_server, search_servicer)
 
         server = await start_server(
             name=NAME,
             address=settings.grpc.address,
             register=register_servicer,
-            service_names=[SERVICE_NAME],
+            service_names=[SERVICE_NAME, SEARCH_SERVICE_NAME],
             settings=settings.grpc,
         )
 
@@ -101,6 +119,8 @@ async def run_library(
         tasks = [
             asyncio.create_task(consumer.run(stop), name="library-consumer"),
             asyncio.create_task(watch.run(stop), name="library-db-watch"),
+            # Without Triton the embedder waits and retries; search answers on keywords meanwhile.
+            asyncio.create_task(ShotEmbedder(db, text_embedder).run(stop), name="library-embedder"),
         ]
         stopping = asyncio.create_task(stop.wait(), name="library-stop")
         await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -117,5 +137,7 @@ async def run_library(
         if bus is not None:
             with contextlib.suppress(Exception):
                 await bus.close()
+        with contextlib.suppress(Exception):
+            await triton.close()
         await db.close()
         log.info("library stopped")

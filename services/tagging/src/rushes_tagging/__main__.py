@@ -9,14 +9,13 @@ unavailable, jobs are retried with backoff and never silently tagged without fac
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 from pathlib import Path
 
 from rushes.tagging.v1 import tagging_service_pb2_grpc as pb_grpc
 from rushes_config import ConfigError, RushesSettings
 from rushes_events import Consumer, EventBus
-from rushes_grpc import service_main, start_server
+from rushes_grpc import serve_with_consumer, service_main
 from rushes_inference import TritonClient
 from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
@@ -27,7 +26,6 @@ from rushes_tagging.job import STAGE, TaggingJob
 from rushes_tagging.presets import PresetError, bundled_presets, get_preset
 from rushes_tagging.servicer import TaggingServicer
 
-log = logging.getLogger("rushes_tagging")
 SERVICE_NAME = "rushes.tagging.v1.TaggingService"
 
 
@@ -48,14 +46,6 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     work_dir.mkdir(parents=True, exist_ok=True)
     job = TaggingJob(store, bus, triton, settings.limits, work_dir=work_dir)
     servicer = TaggingServicer(job, presets)
-    server = await start_server(
-        name="tagging",
-        address=settings.grpc.address,
-        register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
-        service_names=[SERVICE_NAME],
-        settings=settings.grpc,
-    )
-    log.info("tagging gRPC server listening on %s (%s), preset %s", server.address, SERVICE_NAME, preset.name)
     consumer = Consumer(
         bus,
         stage=STAGE,
@@ -65,9 +55,11 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
         settings=settings.nats,
         max_ack_pending=4,
     )
-    await consumer.ensure()
-    await consumer.run(stop)
-    await server.stop(settings.grpc.grace_s)
+    await serve_with_consumer(
+        settings, stop, name="tagging", service_name=SERVICE_NAME, consumer=consumer,
+        register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
+        detail=f", preset {preset.name}",
+    )  # fmt: skip
     await triton.close()
     await bus.close()
 

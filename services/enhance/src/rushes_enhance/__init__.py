@@ -1,0 +1,1 @@
+"""Enhance service: stabilized, denoised and upscaled renditions stored next to the original."""

@@ -1,0 +1,58 @@
+"""`python -m rushes_enhance`: the enhance service.
+
+Consumes rushes.v1.asset.tagged (durable "enhance") and serves EnhanceService. The learned upscaler
+runs on Triton (RUSHES_TRITON__URL, model RUSHES_ENHANCE_UPSCALE_MODEL); while it is not ready the
+classical path is used and announced. Limits: RUSHES_ENHANCE_* (rushes_enhance.settings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from rushes.enhance.v1 import enhance_service_pb2_grpc as pb_grpc
+from rushes_config import RushesSettings
+from rushes_events import Consumer, EventBus
+from rushes_grpc import serve_with_consumer, service_main
+from rushes_inference import TritonClient
+from rushes_metrics import init_stage_labels
+from rushes_storage import ObjectStore
+
+from rushes_enhance.consumer import TAGGED, EnhanceHandler
+from rushes_enhance.job import STAGE, EnhanceJob
+from rushes_enhance.model_client import TritonUpscaler
+from rushes_enhance.servicer import SERVICE_NAME, EnhanceServicer
+from rushes_enhance.settings import load_enhance_settings
+
+
+async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
+    enhance_settings = load_enhance_settings()
+    init_stage_labels(STAGE)
+    store = ObjectStore(settings.s3)
+    await asyncio.to_thread(store.ensure_bucket)
+    bus = await EventBus.connect(settings.nats, name="enhance")
+    await bus.ensure_stream()
+    triton = TritonClient(settings.triton)
+    work_dir = Path(settings.state_dir) / "spool" / "enhance"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    job = EnhanceJob(store, bus, enhance_settings, settings.limits,
+                     upscaler=TritonUpscaler(triton, enhance_settings), work_dir=work_dir)  # fmt: skip
+    servicer = EnhanceServicer(job)
+    consumer = Consumer(
+        bus, stage=STAGE, durable=STAGE, filter_subjects=[TAGGED], handler=EnhanceHandler(job, bus),
+        settings=settings.nats, max_ack_pending=1,
+    )  # fmt: skip
+    await serve_with_consumer(
+        settings, stop, name="enhance", service_name=SERVICE_NAME, consumer=consumer,
+        register=lambda s: pb_grpc.add_EnhanceServiceServicer_to_server(servicer, s),
+    )  # fmt: skip
+    await triton.close()
+    await bus.close()
+
+
+def main() -> None:
+    service_main(serve, service_name="enhance")
+
+
+if __name__ == "__main__":
+    main()

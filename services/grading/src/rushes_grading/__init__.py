@@ -1,0 +1,1 @@
+"""The grading service: look matching, scene continuity, LUT/CDL export and previews."""

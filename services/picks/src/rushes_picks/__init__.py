@@ -1,0 +1,1 @@
+"""Picks service: scored takes, near-duplicate groups, script alignment and the first cut."""

@@ -1,0 +1,1 @@
+"""QC service: renditions (stabilized, denoised, upscaled) checked against their source for the typical failure modes of AI fixes."""
