@@ -171,7 +171,7 @@ def test_tagging_finds_the_known_cuts_and_logs_every_shot(stack: Path) -> None:
     assert len(tagged_events) >= 2  # the old version stays in the audit trail
 
     bad = rushes(stack, "retag", record["asset_id"], "--preset", "no-such-preset", check=False)
-    assert bad.returncode == 1 and "unknown preset" in bad.stderr
+    assert bad.returncode == 1 and "unknown tagging preset" in bad.stderr
 
 
 def test_audio_only_assets_pass_tagging_without_shots(stack: Path) -> None:

@@ -34,9 +34,9 @@ def test_unknown_preset_names_the_known_ones() -> None:
         ("default: a\npresets:\n  a:\n    review_below: 1.5\n", "review_below"),
         ("default: a\npresets:\n  a:\n    analysis: {no_such_threshold: 1}\n", "unknown analysis thresholds"),
         ("default: a\npresets:\n  a:\n    analysis: {clip_level: -4}\n", "analysis thresholds"),
-        ("default: b\npresets:\n  a: {}\n", "default preset"),
+        ("default: b\npresets:\n  a: {}\n", "default tagging preset .b. is not one of"),
         ("default: a\npresets:\n  a:\n    colour: blue\n", "Extra inputs"),
-        ("default: [unclosed\n", "cannot read presets"),
+        ("default: [unclosed\n", "cannot read tagging presets"),
     ],
 )
 def test_bad_presets_files_are_refused_with_the_reason(tmp_path: Path, body: str, needle: str) -> None:

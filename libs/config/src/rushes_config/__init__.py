@@ -4,6 +4,7 @@ Nested groups use a double underscore: RUSHES_NATS__URL, RUSHES_S3__ENDPOINT, RU
 `load_settings()` validates everything at start and fails fast with one readable message.
 """
 
+from rushes_config.presets import PresetBook, PresetError, load_preset_book
 from rushes_config.settings import (
     ConfigError,
     GrpcSettings,
@@ -22,8 +23,11 @@ __all__ = [
     "MediaLimits",
     "NatsSettings",
     "PostgresSettings",
+    "PresetBook",
+    "PresetError",
     "RushesSettings",
     "S3Settings",
     "TritonSettings",
+    "load_preset_book",
     "load_settings",
 ]

@@ -11,16 +11,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rushes_config import PresetBook, load_preset_book
+from rushes_config import PresetError as PresetError  # re-exported: callers catch it from here
 
 from rushes_qc.checks import FIXES, METRICS
 
 PRESETS_FILE = Path(__file__).with_name("presets.yaml")
-
-
-class PresetError(ValueError):
-    """The presets file, a preset name or a fix name is not valid."""
 
 
 class Threshold(BaseModel):
@@ -116,46 +113,15 @@ class ResolvedRules(BaseModel):
     motion_compensate: bool
 
 
-class PresetFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default: str
-    presets: dict[str, Preset]
-
-    @model_validator(mode="after")
-    def _default_exists(self) -> PresetFile:
-        if self.default not in self.presets:
-            raise ValueError(f"default preset {self.default!r} is not defined")
-        return self
-
-
-def load_presets(path: Path = PRESETS_FILE) -> PresetFile:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PresetError(f"{path}: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PresetError(f"{path}: expected a mapping with 'default' and 'presets'")
-    for name, body in (raw.get("presets") or {}).items():
-        if isinstance(body, dict):
-            body.setdefault("name", name)
-    try:
-        return PresetFile.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PresetError(f"{path.name}: {where}: {first['msg']}") from None
+def load_presets(path: Path = PRESETS_FILE) -> PresetBook[Preset]:
+    return load_preset_book(path, Preset, what="QC preset")
 
 
 @cache
-def _default_file() -> PresetFile:
+def _default_file() -> PresetBook[Preset]:
     return load_presets()
 
 
 def get_preset(name: str = "") -> Preset:
     """A preset by name ("" = the file's default); PresetError names the known ones."""
-    presets = _default_file()
-    key = name or presets.default
-    if key not in presets.presets:
-        raise PresetError(f"unknown QC preset {key!r}; known: {', '.join(sorted(presets.presets))}")
-    return presets.presets[key]
+    return _default_file().get(name)

@@ -7,8 +7,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from rushes_config import PresetBook, load_preset_book
+from rushes_config import PresetError as PresetError  # re-exported: callers catch it from here
 
 from rushes_tagging.analysis import FIELDS
 from rushes_tagging.analysis.config import AnalysisConfig, AnalysisConfigError
@@ -17,10 +18,6 @@ PRESETS_FILE = Path(__file__).with_name("presets.yaml")
 # Every field the analyzers decide; a preset logs a subset of them.
 KNOWN_FIELDS = FIELDS
 KNOWN_CATEGORIES = ("interview", "action", "graphic", "b_roll", "scene")
-
-
-class PresetError(ValueError):
-    """The presets file or a preset name is not valid."""
 
 
 class Preset(BaseModel):
@@ -74,43 +71,17 @@ class Preset(BaseModel):
         return self.review_below_by_field.get(field, self.review_below)
 
 
-class PresetFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    default: str
-    presets: dict[str, Preset]
-
-    @model_validator(mode="after")
-    def _default_exists(self) -> PresetFile:
-        if self.default not in self.presets:
-            raise ValueError(f"default preset {self.default!r} is not defined")
-        return self
+PresetFile = PresetBook[Preset]
 
 
-def load_presets(path: Path = PRESETS_FILE) -> PresetFile:
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PresetError(f"cannot read presets {path}: {exc}") from None
-    try:
-        parsed = PresetFile.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise PresetError(f"invalid presets {path}: {problems}") from None
-    return PresetFile(
-        default=parsed.default,
-        presets={name: p.model_copy(update={"name": name}) for name, p in parsed.presets.items()},
-    )
+def load_presets(path: Path = PRESETS_FILE) -> PresetBook[Preset]:
+    return load_preset_book(path, Preset, what="tagging preset")
 
 
 @cache
-def bundled_presets() -> PresetFile:
+def bundled_presets() -> PresetBook[Preset]:
     return load_presets()
 
 
-def get_preset(name: str | None, presets: PresetFile | None = None) -> Preset:
-    catalogue = presets or bundled_presets()
-    key = name or catalogue.default
-    if key not in catalogue.presets:
-        raise PresetError(f"unknown preset {key!r}; known: {', '.join(sorted(catalogue.presets))}")
-    return catalogue.presets[key]
+def get_preset(name: str | None, presets: PresetBook[Preset] | None = None) -> Preset:
+    return (presets or bundled_presets()).get(name)
