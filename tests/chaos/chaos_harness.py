@@ -183,7 +183,7 @@ class ChaosStack:
         import urllib.request
 
         url = self.components()[name]["metrics"]
-        with urllib.request.urlopen(url, timeout=5) as reply:  # noqa: S310 - loopback metrics URL
+        with urllib.request.urlopen(url, timeout=5) as reply:
             text = reply.read().decode()
         for line in text.splitlines():
             if line.startswith(sample + " "):
@@ -226,7 +226,9 @@ class ChaosStack:
 
     def catalog_rows(self, table: str, asset_ids: Iterable[str]) -> int:
         assert table in {"assets", "asset_stages", "audit_log"}
-        return int(self._query(f"SELECT count(*) FROM {table} WHERE asset_id = ANY(%s)", [list(asset_ids)])[0][0])  # noqa: S608
+        return int(
+            self._query(f"SELECT count(*) FROM {table} WHERE asset_id = ANY(%s)", [list(asset_ids)])[0][0]
+        )
 
     # --- the truth: objects ---
     def store(self) -> ObjectStore:
@@ -312,7 +314,8 @@ def _key_shape(asset_id: str, keys: Iterable[str]) -> Counter[str]:
     compare equal when each kind of object exists the same number of times (a re-run that wrote a
     second report under another hash shows up as a count of 2)."""
     return Counter(
-        _FRAME_NUMBER.sub("_f<n>", _CONTENT_HASH.sub("<hash>", key.replace(asset_id, "<asset>"))) for key in keys
+        _FRAME_NUMBER.sub("_f<n>", _CONTENT_HASH.sub("<hash>", key.replace(asset_id, "<asset>")))
+        for key in keys
     )
 
 

@@ -9,7 +9,14 @@ import time
 
 
 def record_result(
-    scenario: str, *, assets_in: int, assets_out: int, lost: int, duplicated: int, recover_s: float, note: str = ""
+    scenario: str,
+    *,
+    assets_in: int,
+    assets_out: int,
+    lost: int,
+    duplicated: int,
+    recover_s: float,
+    note: str = "",
 ) -> None:
     path = os.environ.get("RUSHES_CHAOS_REPORT")
     if not path:

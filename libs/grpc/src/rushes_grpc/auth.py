@@ -10,9 +10,9 @@ The one place that says who may call what:
 
 | role     | may call (plus everything of the roles above it in this table)                      |
 |----------|--------------------------------------------------------------------------------------|
-| viewer   | Get*, List*, Search, MoreLikeThis, Autocomplete, Evaluate*, Preview                  |
+| viewer   | Get*, List*, Search, MoreLikeThis, Autocomplete, Evaluate*, Preview, SuggestTags     |
 | editor   | IngestFile, RegisterObject, Retag, MatchLook, Enhance, AssembleCut, CompareRendition, |
-|          | Set* (project settings), ExportFeedback                                              |
+|          | UploadRendition, UpdateMetadata, Set* (project settings), ExportFeedback             |
 | reviewer | review verdicts: CorrectValue, Decide*, Accept*, Reject*                              |
 | admin    | everything, including methods not listed here                                         |
 
@@ -86,6 +86,8 @@ METHOD_ROLES: tuple[tuple[str, Role], ...] = (
     ("Enhance", Role.EDITOR),
     ("AssembleCut", Role.EDITOR),
     ("CompareRendition", Role.EDITOR),  # publishes a QC verdict
+    ("UploadRendition", Role.EDITOR),  # stores another tool's rendition next to the source
+    ("UpdateMetadata", Role.EDITOR),  # titles, tags, rights: recorded with who and when
     ("ExportFeedback", Role.EDITOR),  # bulk export of reviewers' decisions
     ("Set*", Role.EDITOR),
     # Reading.
@@ -96,6 +98,7 @@ METHOD_ROLES: tuple[tuple[str, Role], ...] = (
     ("Autocomplete", Role.VIEWER),
     ("Evaluate*", Role.VIEWER),  # computes a report, stores nothing
     ("Preview", Role.VIEWER),
+    ("SuggestTags", Role.VIEWER),  # suggestions only; applying them is UpdateMetadata
 )
 
 # Probes and tooling: never behind a token.
