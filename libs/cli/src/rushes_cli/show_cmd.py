@@ -118,9 +118,51 @@ def render_text(record: dict[str, Any]) -> str:
         )
     for shot in shots:
         lines.append(_shot_line(shot))
+    lines += _later_stage_lines(record)
     for name, key in sorted(record.get("objects", {}).items()):
         lines.append(f"object    {name:<9} {key}")
     audit = record.get("audit", [])
     if audit:
         lines.append(f"audit     {len(audit)} entries (latest: {audit[-1].get('event_type')})")
     return "\n".join(lines)
+
+
+def _later_stage_lines(record: dict[str, Any]) -> list[str]:
+    """One line per take, rendition, QC verdict and look, and the review queue's size."""
+    lines = []
+    picks = record.get("picks") or {}
+    if picks.get("skipped_reason"):
+        lines.append(f"picks     none: {picks['skipped_reason']}")
+    for take in picks.get("takes") or []:
+        score = take.get("score") or {}
+        value = score.get("value") or {}
+        flag = " (review)" if score.get("needs_review") else ""
+        redundant = " redundant" if take.get("redundant") else ""
+        lines.append(
+            f"take      shot {int(take.get('shot_index', 0))}: {value.get('verdict', '?')}{redundant} "
+            f"{float(value.get('score', 0)):.2f} ({float(score.get('confidence', 0)):.2f}){flag}: "
+            + ", ".join(score.get("reasons") or [])
+        )
+    for rendition in record.get("renditions") or []:
+        reasons = "; ".join(rendition.get("reasons") or [])
+        lines.append(
+            f"rendition {rendition.get('fix')} v{int(rendition.get('version', 0))} "
+            f"({rendition.get('model_name', '?')}): {reasons[:120]}"
+        )
+    qc = record.get("qc") or {}
+    if qc.get("renditions"):
+        verdicts = ", ".join(
+            f"{r.get('fix')} v{int(r.get('version', 0))} {r.get('verdict')}" for r in qc["renditions"]
+        )
+        lines.append(f"qc        {qc.get('verdict', '?')}: {verdicts}")
+    grading = record.get("grading") or {}
+    latest = (grading.get("looks") or {}).get(grading.get("latest_look_id", ""), {})
+    if latest:
+        grades = latest.get("grades") or []
+        review = sum(1 for grade in grades if grade.get("needs_review"))
+        lines.append(f"grading   look {grading['latest_look_id']}: {len(grades)} shots, {review} for review")
+    review_items = record.get("review") or []
+    if review_items:
+        fields = sorted({str(item.get("field") or item.get("kind")) for item in review_items})
+        lines.append(f"review    {len(review_items)} items waiting ({', '.join(fields)}): rushes review list")
+    return lines

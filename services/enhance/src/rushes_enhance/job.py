@@ -10,7 +10,6 @@ failed job removes the renditions it had uploaded.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import tempfile
@@ -22,7 +21,8 @@ from pathlib import Path
 from rushes.events.v1 import events_pb2
 from rushes_config import MediaLimits
 from rushes_events import EventBus, follow_up_envelope, message_id, new_envelope, stage_run
-from rushes_storage import ObjectStore
+from rushes_media import probe
+from rushes_storage import ObjectStore, sha256_file
 
 from rushes_enhance import metrics as enhance_metrics
 from rushes_enhance.fixes import FLAG_TO_FIX, EnhanceRequestError, Fix
@@ -61,14 +61,6 @@ def shot_spans(tagged: events_pb2.AssetTagged | None) -> list[ShotSpan]:
     if tagged is None:
         return []
     return [ShotSpan(shot.index, shot.start_s, shot.end_s) for shot in tagged.shots]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class EnhanceJob:
@@ -147,9 +139,9 @@ class EnhanceJob:
                 await asyncio.to_thread(
                     self.store.get_file, proxy_key, proxy, max_bytes=self.settings.max_source_bytes
                 )
-                source_sha = await asyncio.to_thread(_sha256, proxy)
+                source_sha = await asyncio.to_thread(sha256_file, proxy)
                 for order in orders:
-                    learned, why_not = await self._learned(order.fix)
+                    learned, why_not = await self._learned(order.fix, proxy)
                     out = Path(tmp) / f"{order.fix}.mp4"
                     plan = ShotPlan(spans, order.shot_indices)
                     fix_started = time.monotonic()
@@ -171,11 +163,19 @@ class EnhanceJob:
         event.run.CopyFrom(stage_run(STAGE, started, time.time()))
         return event
 
-    async def _learned(self, fix: Fix) -> tuple[LearnedUpscaler | None, str]:
+    async def _learned(self, fix: Fix, source: Path) -> tuple[LearnedUpscaler | None, str]:
         if fix != "upscale":
             return None, ""
         if self.upscaler is None:
             return None, "no Triton upscaler configured"
+        technical = await asyncio.to_thread(probe, source, self.limits)
+        cap = self.settings.upscale_model_max_pixels
+        if technical.width * technical.height > cap:
+            # Known before asking Triton: no wait for a model this frame size will not be sent to.
+            return None, (
+                f"frame {technical.width}x{technical.height} is over the learned model's cap of {cap} pixels "
+                "on this deployment (RUSHES_ENHANCE_UPSCALE_MODEL_MAX_PIXELS)"
+            )
         return await self.upscaler.prepare()
 
     async def _discard(self, keys: list[str]) -> None:

@@ -6,7 +6,6 @@ rushes_media, and knows nothing of gRPC or NATS (the servicer and the publisher 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -26,20 +25,11 @@ log = logging.getLogger(__name__)
 # Written last, after every other object and the event: its presence means "ingest finished".
 MANIFEST = "ingest.json"
 ASSET_ID_HEX_CHARS = 32
-CHUNK_BYTES = 1024 * 1024
 
 
 def asset_id_for(sha256_hex: str) -> str:
     """Asset ids are the content hash's prefix: the same bytes always give the same asset."""
     return sha256_hex[:ASSET_ID_HEX_CHARS]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -199,4 +189,4 @@ class IngestPipeline:
             log.warning("could not remove %d partial objects after a failed ingest: %s", len(keys), keys)
 
 
-__all__ = ["IngestOutcome", "IngestPipeline", "MediaRejected", "asset_id_for", "sha256_of"]
+__all__ = ["IngestOutcome", "IngestPipeline", "MediaRejected", "asset_id_for"]

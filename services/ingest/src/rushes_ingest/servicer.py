@@ -13,10 +13,10 @@ from rushes.ingest.v1 import ingest_service_pb2 as pb
 from rushes.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
 from rushes_events import EventBusUnavailable
 from rushes_media import MediaRejected
-from rushes_storage import ObjectNotFound, ObjectStore, StorageUnavailable
+from rushes_storage import ObjectNotFound, ObjectStore, StorageUnavailable, sha256_file
 
 from rushes_ingest.ingestor import Ingestor, IngestRequest
-from rushes_ingest.pipeline import IngestOutcome, sha256_of
+from rushes_ingest.pipeline import IngestOutcome
 from rushes_ingest.spool import Spool, UploadError
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ class IngestServicer(pb_grpc.IngestServiceServicer):
                 await context.abort(grpc.StatusCode.UNAVAILABLE, f"object store unavailable: {exc}")
             except ValueError as exc:  # too large, bad key
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-            sha = stored.sha256 or await asyncio.to_thread(sha256_of, spool.path)
+            sha = stored.sha256 or await asyncio.to_thread(sha256_file, spool.path)
             outcome = await self._ingest(
                 IngestRequest(
                     path=spool.path,
