@@ -46,7 +46,10 @@ def test_shipped_presets_load_and_fixes_override_generic() -> None:
             "unknown fixes ['sharpen']",
         ),
         ("default: a\npresets:\n  a:\n    fixes:\n      denoise: {}\n", "needs 'generic' rules"),
-        ("default: b\npresets:\n  a:\n    fixes:\n      generic: {}\n", "default QC preset 'b' is not one of the presets"),
+        (
+            "default: b\npresets:\n  a:\n    fixes:\n      generic: {}\n",
+            "default QC preset 'b' is not one of the presets",
+        ),
         (
             "default: a\npresets:\n  a:\n    analysis: {tile: 100}\n    fixes:\n      generic: {}\n",
             "power of two",
