@@ -35,6 +35,8 @@ BENCHMARKS: dict[str, str] = {
     "search": "bench.search",
     "pipeline": "bench.pipeline",
     "resources": "bench.resources",
+    # 200 clips through the whole stack (tens of minutes here); `python -m bench soak --quick`: 20.
+    "soak": "bench.soak",
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

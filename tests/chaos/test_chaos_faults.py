@@ -350,7 +350,6 @@ def test_sigterm_drains_in_flight_work_and_exits_zero(
     _verdict(chaos_stack, ids, reference_asset, "SIGTERM tagging mid-work", t_fault)
 
 
-@pytest.mark.xfail(strict=True, reason="tagging and asr do not report Triton in their gRPC health yet")
 def test_triton_outage_shows_in_stage_health(chaos_stack: ChaosStack) -> None:
     watchers = ["tagging", "asr"]
     before = chaos_stack.kill("triton")

@@ -271,9 +271,10 @@ async def test_bad_input_gets_clear_errors(service) -> None:
         envelope=new_envelope("asset.rejected", asset_id=rejected_id, producer="ingest", producer_version="t"),
         reason_code="truncated", reason="clip.mp4 is cut short",
     )  # fmt: skip
-    await GradingHandler(job)(_delivery(rejected))
+    await GradingHandler(job)(_delivery(rejected))  # acked; nothing of a rejected file is stored
+    assert job.grades.store.list_keys(asset_key(rejected_id)) == []
     await _expect(stub.MatchLook(pb.MatchLookRequest(reference=image, asset_ids=[rejected_id]), timeout=30),
-                  grpc.StatusCode.FAILED_PRECONDITION, "failed ingest (truncated")  # fmt: skip
+                  grpc.StatusCode.NOT_FOUND, "rejected by ingest")  # fmt: skip
     for request, fragment in [
         (pb.PreviewRequest(asset_id=target, size=100000), "size 100000"),
         (pb.PreviewRequest(asset_id=target, zoom=50), "zoom 50"),

@@ -56,6 +56,14 @@ def check_paths(paths: list[str]) -> list[Path]:
             raise CliError(f"{raw}: no such file")
         if not path.is_file():
             raise CliError(f"{raw}: not a regular file")
+        try:
+            path.name.encode("utf-8")
+        except UnicodeEncodeError:
+            # An old card reader's Latin-1 name: the catalog, subtitles and editors' tools need text.
+            shown = path.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise CliError(
+                f"{shown}: the file name is not valid UTF-8; rename the file and ingest it again"
+            ) from None
         checked.append(path)
     return checked
 

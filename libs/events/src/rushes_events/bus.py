@@ -135,6 +135,10 @@ class EventBus:
     def is_connected(self) -> bool:
         return self.nc.is_connected
 
+    async def reachable(self) -> bool:
+        """A dependency check for gRPC health (rushes_grpc.DependencyWatch)."""
+        return bool(self.nc.is_connected)
+
     async def ensure_stream(self) -> None:
         """Create the stream, or bring the fields Rushes owns up to date; never deletes anything.
 

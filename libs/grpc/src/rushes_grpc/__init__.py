@@ -12,6 +12,7 @@ from rushes_grpc.auth import (
     required_role,
 )
 from rushes_grpc.client import DEFAULT_DEADLINE_S, DefaultDeadline, call_with_deadline, client_channel
+from rushes_grpc.dependency_watch import DependencyWatch
 from rushes_grpc.health import HealthServicer
 from rushes_grpc.interceptor import MetricsInterceptor
 from rushes_grpc.main import EXIT_CONFIG, configure_logging, run_service, serve_with_consumer, service_main
@@ -26,6 +27,7 @@ __all__ = [
     "AuthInterceptor",
     "BearerTokenInterceptor",
     "DefaultDeadline",
+    "DependencyWatch",
     "HealthServicer",
     "MetricsInterceptor",
     "Principal",

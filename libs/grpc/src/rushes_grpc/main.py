@@ -6,13 +6,14 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import NoReturn, Protocol
 
 import grpc
 from rushes_config import ConfigError, RushesSettings, load_settings
 from rushes_metrics import start_metrics_server, stop_metrics_servers
 
+from rushes_grpc.dependency_watch import Check, DependencyWatch
 from rushes_grpc.server import start_server
 from rushes_grpc.signals import run_until_signal
 
@@ -99,10 +100,12 @@ async def serve_with_consumer(
     register: Callable[[grpc.aio.Server], None],
     consumer: StageConsumer,
     detail: str = "",
+    dependencies: Mapping[str, Check] | None = None,
 ) -> None:
     """A stage service's life: its gRPC API served while its event consumer runs; when `stop` is set
     the consumer stops fetching and finishes (or returns) in-flight work, then the server stops
-    within the grace period. The consumer's durable is created or updated first."""
+    within the grace period. The consumer's durable is created or updated first. `dependencies`
+    (name -> async check) drive gRPC health: NOT_SERVING while any is down."""
     server = await start_server(
         name=name,
         address=settings.grpc.address,
@@ -111,8 +114,12 @@ async def serve_with_consumer(
         settings=settings.grpc,
     )
     _log.info("%s gRPC server listening on %s (%s)%s", name, server.address, service_name, detail)
+    watch = DependencyWatch(dependencies or {}, server.set_serving)
+    watcher = asyncio.create_task(watch.run(stop))
     try:
         await consumer.ensure()
         await consumer.run(stop)
     finally:
+        stop.set()
+        await watcher
         await server.stop(settings.grpc.grace_s)

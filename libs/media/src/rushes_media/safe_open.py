@@ -17,6 +17,7 @@ Guards, in order, before any decoder runs on the data:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -73,13 +74,28 @@ ANALYZE_DURATION_US: Final = 5_000_000
 
 _PICTURE_SIZE_INVALID: Final = re.compile(r"Picture size (\d+)x(\d+) is invalid")
 
-# PyAV discards FFmpeg's log unless a level is set; at ERROR the messages reach our captures (and
-# enrich PyAV's exception texts) without flooding the application log with warnings.
-# Repeat suppression is off because PyAV flushes "(repeated N more times)" into whichever capture is
-# active when the next message arrives: one file's errors would leak into another file's verdict.
-if av.logging.get_level() is None:
-    av.logging.set_level(av.logging.ERROR)
+# FFmpeg's log is only routed into Python while a header is being opened (see _header_logs): the
+# reasons it gives ("Picture size ... is invalid", "not on whitelist", "max_streams") make precise
+# rejections. The rest of the time no log callback is installed, because PyAV's callback takes the
+# GIL from FFmpeg's decoder threads: a frame-threaded decoder logging while another thread holds the
+# GIL inside avcodec_free_context deadlocks the process (PyAV issues 751/909; seen under load in
+# ingest). Repeat suppression is off because PyAV flushes "(repeated N more times)" into whichever
+# capture is active when the next message arrives: one file's errors would leak into another's.
+av.logging.set_level(None)
 av.logging.set_skip_repeated(False)
+_HEADER_LOGS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _header_logs() -> Iterator[list[tuple[int, str, str]]]:
+    """FFmpeg's ERROR messages while a header is opened; one opener at a time, callback off after."""
+    with _HEADER_LOGS_LOCK:
+        av.logging.set_level(av.logging.ERROR)
+        try:
+            with av.logging.Capture() as logs:
+                yield logs
+        finally:
+            av.logging.set_level(None)
 
 
 @dataclass
@@ -253,10 +269,11 @@ def _check_header(opened: OpenedMedia, limits: MediaLimits) -> None:
             f"tags hold {metadata_bytes} bytes; the limit is {limits.max_metadata_bytes}",
         )
     for stream in container.streams.video:
-        if stream.width > limits.max_width or stream.height > limits.max_height:
+        width, height = _stream_size(stream)
+        if width > limits.max_width or height > limits.max_height:
             raise MediaRejected(
                 "dimensions_exceed_limit",
-                f"video stream {stream.index} declares {stream.width}x{stream.height}; "
+                f"video stream {stream.index} declares {width}x{height}; "
                 f"the limit is {limits.max_width}x{limits.max_height}",
             )
     if opened.duration_s > limits.max_duration_s:
@@ -270,11 +287,20 @@ def _check_header(opened: OpenedMedia, limits: MediaLimits) -> None:
             raise MediaRejected(
                 "frame_rate_exceeds_limit", f"frame rate {fps:g} fps is above the limit of {limits.max_fps:g}"
             )
-        if opened.video.width <= 0 or opened.video.height <= 0:
+        if min(_stream_size(opened.video)) <= 0:
             raise MediaRejected("decode_error", f"the video stream of {path.name} has no usable frame size")
     if opened.video is None and not opened.audio:
         raise MediaRejected("no_streams", f"{path.name} holds no audio or video stream")
     _check_truncated_index(container, opened.size_bytes, path)
+
+
+def _stream_size(stream: VideoStream) -> tuple[int, int]:
+    """(width, height), (0, 0) when the stream has no decoder context to read them from (a header
+    can declare a video stream FFmpeg cannot open a codec for; PyAV then raises AttributeError)."""
+    try:
+        return int(stream.width or 0), int(stream.height or 0)
+    except (AttributeError, TypeError, ValueError):
+        return 0, 0
 
 
 def _oversized_picture(logs: list[tuple[int, str, str]]) -> MediaRejected | None:
@@ -305,7 +331,7 @@ def open_untrusted(
         head = handle.read(SNIFF_BYTES)
         sniff(head)
         handle.seek(0)
-        with av.logging.Capture() as logs:
+        with _header_logs() as logs:
             try:
                 container = av.open(
                     handle,

@@ -8,6 +8,7 @@ within seconds: bounded urllib3 retries and short connect timeouts, never minute
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import io
@@ -263,6 +264,10 @@ class ObjectStore:
         except StorageUnavailable:
             return False
         return True
+
+    async def reachable(self) -> bool:
+        """ping() off the event loop: a dependency check for gRPC health (rushes_grpc.DependencyWatch)."""
+        return await asyncio.to_thread(self.ping)
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from rushes_config import ConfigError, RushesSettings
 from rushes_events import Consumer, EventBus
 from rushes_grpc import serve_with_consumer, service_main
 from rushes_inference import TritonClient
+from rushes_inference.asr import WHISPER_MODEL
 from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
 
@@ -53,6 +54,11 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     await serve_with_consumer(
         settings, stop, name="asr", service_name=SERVICE_NAME, consumer=consumer,
         register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
+        dependencies={
+            "nats": bus.reachable,
+            "s3": store.reachable,
+            "triton:whisper": lambda: triton.is_model_ready(WHISPER_MODEL),
+        },
     )  # fmt: skip
     await triton.close()
     await bus.close()

@@ -45,6 +45,7 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     await serve_with_consumer(
         settings, stop, name="enhance", service_name=SERVICE_NAME, consumer=consumer,
         register=lambda s: pb_grpc.add_EnhanceServiceServicer_to_server(servicer, s),
+        dependencies={"nats": bus.reachable, "s3": store.reachable},  # Triton optional: classical fallback
     )  # fmt: skip
     await triton.close()
     await bus.close()

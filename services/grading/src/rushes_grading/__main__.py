@@ -48,6 +48,7 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     await serve_with_consumer(
         settings, stop, name="grading", service_name=SERVICE_NAME, consumer=consumer,
         register=lambda s: pb_grpc.add_GradingServiceServicer_to_server(servicer, s),
+        dependencies={"nats": bus.reachable, "s3": store.reachable},
     )  # fmt: skip
     await bus.close()
     job.close()

@@ -37,8 +37,7 @@ class GradingHandler:
         if isinstance(event, events_pb2.AssetIngested):
             await asyncio.to_thread(self.job.grades.save_event, "ingested", event)
         elif isinstance(event, events_pb2.AssetRejected):
-            if event.envelope.asset_id:
-                await asyncio.to_thread(self.job.grades.save_event, "rejected", event)
+            return  # nothing of a rejected file is stored anywhere, grading's view included
         elif isinstance(event, events_pb2.AssetTagged):
             await self._tagged(event)
         else:

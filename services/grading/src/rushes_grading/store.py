@@ -2,7 +2,7 @@
 
 Per asset, under assets/<id>/grading/ (the service's own view of the asset, so a request needs
 no other service, and its outputs):
-- ingested.pb / tagged.pb / rejected.pb: the events grading saw (technical data, objects, shots);
+- ingested.pb / tagged.pb: the events grading saw (technical data, objects, shots);
 - <look_id>/graded.pb: the AssetGraded of one grading (a repeated request republishes it);
 - <look_id>/shot_NNNN.cube, .cc, _preview.jpg, and reference.jpg.
 
@@ -97,17 +97,11 @@ class GradeStore:
             asset_key(asset_id)
         except ValueError as exc:
             raise GradingRefused("invalid_argument", str(exc)) from None
-        rejected = self._load(asset_id, "rejected", events_pb2.AssetRejected())
-        if isinstance(rejected, events_pb2.AssetRejected):
-            raise GradingRefused(
-                "failed_precondition",
-                f"asset {asset_id} failed ingest ({rejected.reason_code}: {rejected.reason}): nothing to grade",
-                code="asset_rejected",
-            )
         ingested = self._load(asset_id, "ingested", events_pb2.AssetIngested())
         if not isinstance(ingested, events_pb2.AssetIngested):
             raise GradingRefused(
-                "not_found", f"asset {asset_id} is unknown to grading (not ingested, or still ingesting)"
+                "not_found",
+                f"asset {asset_id} is unknown to grading (not ingested, still ingesting, or rejected by ingest)",
             )
         tagged = self._load(asset_id, "tagged", events_pb2.AssetTagged())
         shots = list(tagged.shots) if isinstance(tagged, events_pb2.AssetTagged) and tagged.shots else []

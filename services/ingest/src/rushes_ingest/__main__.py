@@ -8,15 +8,13 @@ RUSHES_GRPC__GRACE_S). Health is NOT_SERVING while the object store or the event
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 from rushes.ingest.v1 import ingest_service_pb2_grpc as pb_grpc
 from rushes_config import RushesSettings
 from rushes_events import EventBus
-from rushes_grpc import service_main, start_server
+from rushes_grpc import DependencyWatch, service_main, start_server
 from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
 
@@ -26,24 +24,6 @@ from rushes_ingest.servicer import IngestServicer
 
 log = logging.getLogger("rushes_ingest")
 SERVICE_NAME = "rushes.ingest.v1.IngestService"
-HEALTH_INTERVAL_S = 2.0
-
-
-async def _watch_dependencies(
-    store: ObjectStore, bus: EventBus, set_serving: Callable[[bool], None], stop: asyncio.Event
-) -> None:
-    """Health follows the dependencies: NOT_SERVING while the store or the bus is unreachable."""
-    serving = True
-    while not stop.is_set():
-        ok = bus.is_connected and await asyncio.to_thread(store.ping)
-        if ok != serving:
-            log.warning(
-                "dependencies %s: health %s", "back" if ok else "down", "SERVING" if ok else "NOT_SERVING"
-            )
-            set_serving(ok)
-            serving = ok
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), HEALTH_INTERVAL_S)
 
 
 async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
@@ -65,7 +45,9 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
         settings=settings.grpc,
     )
     log.info("ingest gRPC server listening on %s (%s)", server.address, SERVICE_NAME)
-    watcher = asyncio.create_task(_watch_dependencies(store, bus, server.set_serving, stop))
+    # Health follows the dependencies: NOT_SERVING while the store or the bus is unreachable.
+    watch = DependencyWatch({"nats": bus.reachable, "s3": store.reachable}, server.set_serving)
+    watcher = asyncio.create_task(watch.run(stop))
     await stop.wait()
     log.info("ingest stopping: finishing in-flight uploads (grace %.0f s)", settings.grpc.grace_s)
     await server.stop(settings.grpc.grace_s)

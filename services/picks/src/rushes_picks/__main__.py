@@ -43,6 +43,7 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     await serve_with_consumer(
         settings, stop, name="picks", service_name=SERVICE_NAME, consumer=consumer,
         register=lambda s: pb_grpc.add_PicksServiceServicer_to_server(servicer, s),
+        dependencies={"nats": bus.reachable, "s3": store.reachable},
     )  # fmt: skip
     await bus.close()
 

@@ -17,6 +17,7 @@ from rushes_config import ConfigError, RushesSettings
 from rushes_events import Consumer, EventBus
 from rushes_grpc import serve_with_consumer, service_main
 from rushes_inference import TritonClient
+from rushes_inference.faces import FACE_DETECTOR_MODEL
 from rushes_metrics import init_stage_labels
 from rushes_storage import ObjectStore
 
@@ -59,6 +60,11 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
         settings, stop, name="tagging", service_name=SERVICE_NAME, consumer=consumer,
         register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
         detail=f", preset {preset.name}",
+        dependencies={
+            "nats": bus.reachable,
+            "s3": store.reachable,
+            "triton:face_detector": lambda: triton.is_model_ready(FACE_DETECTOR_MODEL),
+        },
     )  # fmt: skip
     await triton.close()
     await bus.close()

@@ -25,6 +25,7 @@ from rushes_stack import processes
 from rushes_stack.components.base import Component, ComponentFailed, LaunchCommand
 from rushes_stack.credentials import new_secret
 from rushes_stack.ports import LOOPBACK, free_port
+from rushes_stack.processes import is_alive
 
 PG_OS_USER = "rushes-pg"
 SUPERUSER = "rushes"
@@ -159,10 +160,23 @@ class PostgresServer(Component):
         self.socket_dir.mkdir(exist_ok=True)
         _chown(self.socket_dir, user)
         if (self.pgdata / "PG_VERSION").exists():
+            self._clear_stale_lock()
             return
         if self.pgdata.exists():  # left over by an initdb that did not finish
             shutil.rmtree(self.pgdata)
         self._initdb(user)
+
+    def _clear_stale_lock(self) -> None:
+        """After a crash the old postmaster can linger as a zombie (where PID 1 does not reap):
+        postgres then sees its PID "alive" in postmaster.pid and refuses to start. A lock whose
+        process is dead or a zombie is stale; removing it is what postgres does itself for a dead one."""
+        lock = self.pgdata / "postmaster.pid"
+        try:
+            pid = int(lock.read_text().split("\n", 1)[0].strip())
+        except (OSError, ValueError):
+            return
+        if not is_alive(pid):
+            lock.unlink(missing_ok=True)
 
     def _initdb(self, user: str | None) -> None:
         pwfile = self.data_dir / "initdb-password"
