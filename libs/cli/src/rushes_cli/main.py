@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rushes_cli.review_cmd",
     "rushes_cli.qc_cmd",
     "rushes_cli.bench_cmd",
+    "rushes_cli.plan_cmd",
 )
 
 
