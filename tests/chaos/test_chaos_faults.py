@@ -36,17 +36,6 @@ from rushes_stack.registry import SERVICES
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 CI_ASSETS = 4
-# Known bug, kept visible rather than hidden: when enhance is killed after uploading a rendition but
-# before announcing it, the redelivered job finds that orphan and claims the NEXT version (v2), so
-# the asset ends with an extra rendition and qc's report under v2 instead of v1. It depends on where
-# the kill lands (seen once in 3 fresh-clone runs). Fix: claim versions per tags version before
-# rendering and reuse the claim on redelivery. Not strict: the test passes when the kill misses.
-_ENHANCE_ORPHAN_BUG = pytest.mark.xfail(
-    strict=False, reason="enhance: a rendition orphaned by SIGKILL makes the redelivery claim a new version"
-)
-SERVICE_NAMES = [
-    pytest.param(name, marks=_ENHANCE_ORPHAN_BUG) if name == "enhance" else name for name in SERVICES
-]
 # Which services report which dependency in their gRPC health (NOT_SERVING while it is down).
 HEALTH_WATCHERS: dict[str, list[str]] = {
     "nats": ["ingest"],
@@ -79,7 +68,7 @@ def _verdict(stack: ChaosStack, ids: list[str], reference: str, scenario: str, t
     assert verdict.ok, verdict
 
 
-@pytest.mark.parametrize("service", SERVICE_NAMES)
+@pytest.mark.parametrize("service", list(SERVICES))
 def test_sigkill_service_with_assets_in_flight(
     chaos_stack: ChaosStack, reference_asset: str, clip_dir: Path, service: str
 ) -> None:

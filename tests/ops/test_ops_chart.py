@@ -28,7 +28,13 @@ from rushes_config import GrpcSettings
 from rushes_events import EventBus, EventBusUnavailable, new_envelope
 from rushes_grpc import start_server
 from rushes_grpc.auth import TokenStore
-from rushes_stack.access import SERVICE_EVENTS, SHARED_EVENTS, WITHOUT_OBJECT_STORE, nats_permissions
+from rushes_stack.access import (
+    SERVICE_DURABLES,
+    SERVICE_EVENTS,
+    SHARED_EVENTS,
+    WITHOUT_OBJECT_STORE,
+    nats_permissions,
+)
 from rushes_stack.components.base import LaunchCommand
 from rushes_stack.components.nats import NatsServer
 
@@ -507,6 +513,8 @@ def test_nats_auth_block_mirrors_the_local_stacks_access_table(secure: list[dict
     assert {k: tuple(v) for k, v in values["serviceEvents"].items()} == SERVICE_EVENTS
     assert tuple(values["sharedEvents"]) == SHARED_EVENTS
     assert set(values["withoutObjectStore"]) == WITHOUT_OBJECT_STORE
+    services = yaml.safe_load((CHART / "values.yaml").read_text())["services"]
+    assert {name: spec.get("durable") or None for name, spec in services.items()} == SERVICE_DURABLES
     users = _users(_auth_conf(secure))
     assert set(users) == SERVICES | {"admin"}
     for service in SERVICES:

@@ -33,6 +33,11 @@ def test_permissions_allow_own_events_only() -> None:
     assert "rushes.v1.asset.tagged" in allowed and "rushes.v1.dlq.tagging" in allowed
     assert "rushes.v1.asset.ingested" not in allowed and "rushes.v1.dlq.asr" not in allowed
     assert not any(subject in ("rushes.v1.>", ">") for subject in allowed)
+    assert not any(subject in ("$JS.API.>", "$JS.ACK.>") or "DELETE" in subject for subject in allowed)
+    assert "$JS.API.CONSUMER.MSG.NEXT.RUSHES.tagging" in allowed and "$JS.ACK.RUSHES.tagging.>" in allowed
+    assert not any(
+        subject.startswith("$JS.API.CONSUMER") for subject in nats_permissions("ingest")["publish"]["allow"]
+    )
     assert s3_actions("rushes") == ["Read:rushes", "Write:rushes", "List:rushes", "Tagging:rushes"]
 
 
@@ -42,7 +47,7 @@ def nats_with_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nat
     server = NatsServer.create(folder)
     server.users = [
         {"user": name, "password": f"{name}-pw", "permissions": nats_permissions(name)}
-        for name in ("ingest", "tagging")
+        for name in ("ingest", "tagging", "asr")
     ]
     server.start(folder / "nats.log", die_with_parent=True)
     try:
@@ -111,6 +116,58 @@ async def test_service_cannot_delete_the_stream(nats_with_services: NatsServer) 
         assert (await ingest.js.stream_info("RUSHES")).config.name == "RUSHES"
     finally:
         await ingest.close()
+
+
+async def test_service_uses_its_own_durable_and_no_other(nats_with_services: NatsServer) -> None:
+    """tagging runs its own consumer end to end, but cannot create, read or ack asr's queue, make a
+    second consumer, or read stream messages directly."""
+    from rushes_config import NatsSettings
+    from rushes_events.consumer import consumer_config
+
+    def service_bus(name: str) -> NatsSettings:
+        return nats_with_services.settings(user=name, password=f"{name}-pw")
+
+    admin = await EventBus.connect(nats_with_services.settings(), name="admin")
+    tagging = await EventBus.connect(service_bus("tagging"), name="tagging")
+    asr = await EventBus.connect(service_bus("asr"), name="asr")
+    try:
+        await admin.ensure_stream()
+        wanted = {
+            name: consumer_config(
+                bus.settings, durable=name, filter_subjects=["rushes.v1.asset.ingested"], max_ack_pending=4
+            )
+            for name, bus in (("tagging", tagging), ("asr", asr))
+        }
+        await tagging.js.add_consumer("RUSHES", wanted["tagging"])
+        await asr.js.add_consumer("RUSHES", wanted["asr"])
+        await admin.publish(ingested_event(), msg_id="durables-1")
+        own = await tagging.js.pull_subscribe_bind(durable="tagging", stream="RUSHES")
+        for msg in await own.fetch(10, timeout=5):
+            await msg.ack_sync()  # the acks reach the server: nothing is left pending
+        mine = await tagging.js.consumer_info("RUSHES", "tagging")
+        assert mine.num_ack_pending == 0 and mine.num_pending == 0 and mine.delivered.consumer_seq >= 1
+        denied = (nats.errors.TimeoutError, nats.errors.NoRespondersError)
+        with pytest.raises(denied):
+            await tagging.js.consumer_info("RUSHES", "asr", timeout=1)
+        with pytest.raises(denied):
+            await tagging.js.add_consumer("RUSHES", wanted["asr"], timeout=1)
+        spare = consumer_config(
+            tagging.settings, durable="tagging-spare", filter_subjects=["rushes.v1.>"], max_ack_pending=4
+        )
+        with pytest.raises(denied):
+            await tagging.js.add_consumer("RUSHES", spare, timeout=1)
+        with pytest.raises(denied):
+            await tagging.js.get_msg("RUSHES", 1)
+        stolen = await tagging.js.pull_subscribe_bind(durable="asr", stream="RUSHES")
+        with pytest.raises(denied):
+            await stolen.fetch(1, timeout=1)
+        # asr's message is still there for asr, undelivered.
+        info = await asr.js.consumer_info("RUSHES", "asr")
+        assert info.num_pending >= 1 and info.num_ack_pending == 0 and info.delivered.consumer_seq == 0
+        assert [c.name for c in await admin.js.consumers_info("RUSHES")] == ["asr", "tagging"]
+    finally:
+        for bus in (tagging, asr, admin):
+            await bus.close()
 
 
 @pytest.mark.parametrize(("user", "password"), [(None, None), ("ingest", "wrong"), ("nobody", "ingest-pw")])

@@ -144,6 +144,41 @@ async def test_tagging_flags_become_renditions_per_shot(job: EnhanceJob, store: 
     await published.sub.unsubscribe()
 
 
+async def test_a_redelivery_after_a_crash_reuses_the_claimed_versions(
+    job: EnhanceJob, store: ObjectStore, proxy_file: Path
+) -> None:
+    """Killed after uploading a rendition but before announcing it: the redelivered job writes the
+    same version again (the orphan replaced), never a second rendition for the same tagged event."""
+    asset_id = new_asset(store, proxy_file)
+    event = tagged_event(asset_id, [["needs_denoise"]])
+    claimed = job.files.claim_versions(asset_id, "tags-v1", ["denoise"])
+    orphan = asset_key(asset_id, "renditions", "denoise", "v1.mp4")
+    store.put_bytes(orphan, b"half of a crashed job", content_type="video/mp4")
+    # A request arriving meanwhile gets the version after the claim, not the claimed one.
+    request = await job.on_request(asset_id, ["denoise", "denoise"], [])
+    result = await job.on_tagged(event)
+    assert claimed == {"denoise": 1}
+    assert [(r.fix, r.version) for r in result.renditions] == [("denoise", 1)]
+    assert [(r.fix, r.version) for r in request.renditions] == [("denoise", 2)]
+    assert store.get_bytes(orphan) != b"half of a crashed job"
+    assert sorted(store.list_keys(asset_key(asset_id, "renditions") + "/")) == [
+        asset_key(asset_id, "renditions", "denoise", "v1.mp4"),
+        asset_key(asset_id, "renditions", "denoise", "v2.mp4"),
+    ]
+
+
+async def test_a_failed_request_gives_its_versions_back(
+    job: EnhanceJob, store: ObjectStore, bus: EventBus, proxy_file: Path, tmp_path: Path
+) -> None:
+    asset_id = new_asset(store, proxy_file)
+    small = EnhanceJob(
+        store, bus, EnhanceSettings(max_frames=N - 1), MediaLimits(), upscaler=None, work_dir=tmp_path
+    )
+    with pytest.raises(EnhanceRequestError):
+        await small.on_request(asset_id, ["denoise"], [])
+    assert [r.version for r in (await job.on_request(asset_id, ["denoise"], [])).renditions] == [1]
+
+
 async def test_no_flags_is_a_completed_stage_with_a_reason(job: EnhanceJob, store: ObjectStore) -> None:
     asset_id = new_asset(store, None)
     result = await job.on_tagged(tagged_event(asset_id, [[], []]))

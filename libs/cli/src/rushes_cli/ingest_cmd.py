@@ -25,6 +25,7 @@ from rushes_cli.records import asset_record
 
 CHUNK_BYTES = 1024 * 1024
 UPLOAD_DEADLINE_S = 3600.0
+ACCESS_CHECK_DEADLINE_S = 30.0
 ASSET_ID_HEX_CHARS = 32  # mirrors the ingest service: asset ids are the SHA-256's prefix
 FINAL_STATUSES = {"complete", "failed", "rejected"}
 
@@ -66,6 +67,22 @@ def check_paths(paths: list[str]) -> list[Path]:
             ) from None
         checked.append(path)
     return checked
+
+
+async def _check_may_ingest(stub: ingest_grpc.IngestServiceStub) -> None:
+    """Ask once, before any upload, whether this token may ingest.
+
+    grpc aio can report a refusal that arrives while a file is still streaming as INTERNAL "Internal
+    error from Core" instead of the server's UNAUTHENTICATED / PERMISSION_DENIED (grpc/grpc#36066),
+    so the CLI asks with a unary call first. An empty RegisterObject meets the same role check as
+    IngestFile and, once past it, is rejected as invalid: nothing is registered.
+    """
+    try:
+        await stub.RegisterObject(ingest_pb.RegisterObjectRequest(), timeout=ACCESS_CHECK_DEADLINE_S)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
+            raise from_rpc_error("ingest", exc) from None
+        # Anything else (the expected INVALID_ARGUMENT, or an outage) is for the upload to meet.
 
 
 async def _upload(stub: ingest_grpc.IngestServiceStub, path: Path, project: str) -> FileOutcome:
@@ -131,6 +148,7 @@ async def run_ingest(
     ):
         ingest = ingest_grpc.IngestServiceStub(ingest_ch)
         library = library_grpc.LibraryServiceStub(library_ch)
+        await _check_may_ingest(ingest)
         for path in paths:
             outcome = await _upload(ingest, path, project)
             outcomes.append(outcome)

@@ -8,11 +8,15 @@ test_access_table_covers_every_service says so before anyone runs the stack.
 What is and is not least privilege:
 
 * NATS publish: exact. A service may publish only its own events, the shared progress events and
-  its own DLQ subject, plus the JetStream API and acks (`$JS.API.>`, `$JS.ACK.>`); deleting or
-  purging the stream or its messages is denied. NATS subscribe: `_INBOX.>` only, since every
-  consumer is a JetStream pull consumer whose deliveries arrive on an inbox. Not least privilege:
-  `$JS.API.>` lets a service create a consumer on any subject of the stream, i.e. read every event
-  (all events are metadata, never media), and `$JS.ACK.>` lets it ack another durable's messages.
+  its own DLQ subject. Of the JetStream API it may look up and create the stream (not delete, purge
+  or edit its messages) and, on its own durable consumer only, create/update, look up, fetch and
+  ack (SERVICE_DURABLES): it cannot create a second consumer, read another durable's queue, ack or
+  delete another stage's messages, or read a stream message directly. NATS subscribe: `_INBOX.>`
+  only, since every consumer is a pull consumer whose deliveries arrive on an inbox. Not least
+  privilege: a consumer's filter is in the request body, not the subject, so a service could
+  re-point its own durable at any subject and read those events (metadata, never media); and
+  stream update is allowed (every service brings the stream's Rushes-owned fields up to date at
+  start), so a service could change the stream's limits.
 * S3 (SeaweedFS identities): each service that touches objects gets its own key with Read, Write,
   List and Tagging on the one bucket, and no Admin (cannot create or delete buckets or manage
   identities). Not least privilege: SeaweedFS actions can be scoped to a bucket (and prefix), but
@@ -43,6 +47,18 @@ SERVICE_EVENTS: Final[dict[str, tuple[str, ...]]] = {
     "qc": ("asset.qc",),
 }
 
+# service -> the name of its durable JetStream consumer (None: it consumes nothing).
+SERVICE_DURABLES: Final[dict[str, str | None]] = {
+    "ingest": None,
+    "library": "library",
+    "tagging": "tagging",
+    "asr": "asr",
+    "picks": "picks",
+    "enhance": "enhance",
+    "grading": "grading",
+    "qc": "qc",
+}
+
 # Progress events every stage publishes about the asset it works on (rushes_events.stage_events).
 SHARED_EVENTS: Final = ("asset.stage_started", "asset.stage_failed")
 
@@ -56,17 +72,25 @@ PEOPLE_ROLES: Final = ("viewer", "editor", "reviewer", "admin")
 def nats_permissions(service: str, *, stream: str = STREAM_NAME) -> dict[str, Any]:
     """The `permissions` block of `service`'s NATS user."""
     own = [SUBJECT_PREFIX + suffix for suffix in (*SHARED_EVENTS, *SERVICE_EVENTS.get(service, ()))]
-    return {
-        "publish": {
-            "allow": [*own, f"{SUBJECT_PREFIX}dlq.{service}", "$JS.API.>", "$JS.ACK.>"],
-            "deny": [
-                f"$JS.API.STREAM.DELETE.{stream}",
-                f"$JS.API.STREAM.PURGE.{stream}",
-                f"$JS.API.STREAM.MSG.DELETE.{stream}",
-            ],
-        },
-        "subscribe": {"allow": ["_INBOX.>"]},
-    }
+    api = "$JS.API"
+    allow = [
+        *own,
+        f"{SUBJECT_PREFIX}dlq.{service}",
+        f"{api}.STREAM.INFO.{stream}",
+        f"{api}.STREAM.CREATE.{stream}",
+        f"{api}.STREAM.UPDATE.{stream}",
+    ]
+    if durable := SERVICE_DURABLES.get(service):
+        consumer = f"{stream}.{durable}"
+        allow += [
+            f"{api}.CONSUMER.DURABLE.CREATE.{consumer}",  # how nats-py creates a durable by name
+            f"{api}.CONSUMER.CREATE.{consumer}",
+            f"{api}.CONSUMER.CREATE.{consumer}.>",
+            f"{api}.CONSUMER.INFO.{consumer}",
+            f"{api}.CONSUMER.MSG.NEXT.{consumer}",
+            f"$JS.ACK.{consumer}.>",
+        ]
+    return {"publish": {"allow": allow}, "subscribe": {"allow": ["_INBOX.>"]}}
 
 
 def s3_actions(bucket: str) -> list[str]:

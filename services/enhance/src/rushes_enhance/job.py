@@ -14,6 +14,7 @@ import json
 import logging
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ from rushes_enhance.model_client import TritonUpscaler
 from rushes_enhance.renderer import LearnedUpscaler, RenderResult, render
 from rushes_enhance.settings import EnhanceSettings
 from rushes_enhance.shots import ShotPlan, ShotSpan
-from rushes_enhance.store import EnhanceStore, rendition_key
+from rushes_enhance.store import EnhanceStore, rendition_key, tagged_job
 from rushes_enhance.version import PRODUCER, VERSION
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class EnhanceJob:
 
     async def on_tagged(self, tagged: events_pb2.AssetTagged) -> events_pb2.AssetEnhanced:
         asset_id = tagged.envelope.asset_id
-        msg_id = message_id(asset_id, STAGE, f"tags-v{tagged.tags_version}")
+        job = tagged_job(tagged.tags_version)
+        msg_id = message_id(asset_id, STAGE, job)
         stored = await asyncio.to_thread(self.files.load_result, asset_id, tagged.tags_version)
         if stored is not None:
             # A redelivery after the work was stored: announce the same result again (deduplicated).
@@ -97,7 +99,10 @@ class EnhanceJob:
             event = events_pb2.AssetEnhanced(envelope=envelope, skipped_reason=NO_FLAGS)
             event.run.CopyFrom(stage_run(STAGE, started, time.time()))
         else:
-            event = await self._render(asset_id, orders, shot_spans(tagged), envelope)
+            versions = await asyncio.to_thread(
+                self.files.claim_versions, asset_id, job, [order.fix for order in orders]
+            )
+            event = await self._render(asset_id, orders, versions, shot_spans(tagged), envelope)
         await asyncio.to_thread(self.files.save_result, asset_id, tagged.tags_version, event)
         await self.bus.publish(event, msg_id=msg_id)
         return event
@@ -120,15 +125,22 @@ class EnhanceJob:
             ENHANCED, asset_id=asset_id, producer=PRODUCER, producer_version=VERSION,
             project=project or (tagged.envelope.project if tagged else ""), trace_id=trace_id,
         )  # fmt: skip
-        orders = [FixOrder(fix, tuple(sorted(set(shot_indices)))) for fix in fixes]
-        event = await self._render(asset_id, orders, spans, envelope)
-        versions = "+".join(f"{r.fix}-v{r.version}" for r in event.renditions)
-        await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, versions))
+        orders = [FixOrder(fix, tuple(sorted(set(shot_indices)))) for fix in dict.fromkeys(fixes)]
+        job = f"request-{uuid.uuid4().hex}"
+        versions = await asyncio.to_thread(self.files.claim_versions, asset_id, job, [o.fix for o in orders])
+        try:
+            event = await self._render(asset_id, orders, versions, spans, envelope)
+        except BaseException:
+            await self._release(asset_id, job)
+            raise
+        written = "+".join(f"{r.fix}-v{r.version}" for r in event.renditions)
+        await self.bus.publish(event, msg_id=message_id(asset_id, STAGE, written))
         return event
 
     async def _render(
-        self, asset_id: str, orders: list[FixOrder], spans: list[ShotSpan], envelope: events_pb2.Envelope
-    ) -> events_pb2.AssetEnhanced:
+        self, asset_id: str, orders: list[FixOrder], versions: dict[Fix, int], spans: list[ShotSpan],
+        envelope: events_pb2.Envelope,
+    ) -> events_pb2.AssetEnhanced:  # fmt: skip
         started = time.time()
         proxy_key = await asyncio.to_thread(self.files.proxy_key, asset_id)
         event = events_pb2.AssetEnhanced(envelope=envelope)
@@ -149,7 +161,7 @@ class EnhanceJob:
                         render, order.fix, proxy, out, plan, self.settings, self.limits,
                         learned=learned, fallback_reason=why_not,
                     )  # fmt: skip
-                    version = await asyncio.to_thread(self.files.next_version, asset_id, order.fix)
+                    version = versions[order.fix]
                     key = rendition_key(asset_id, order.fix, version)
                     await asyncio.to_thread(self.store.put_file, key, out, content_type="video/mp4")
                     uploaded.append(key)
@@ -177,6 +189,12 @@ class EnhanceJob:
                 "on this deployment (RUSHES_ENHANCE_UPSCALE_MODEL_MAX_PIXELS)"
             )
         return await self.upscaler.prepare()
+
+    async def _release(self, asset_id: str, job: str) -> None:
+        try:
+            await asyncio.to_thread(self.files.release_claim, asset_id, job)
+        except Exception:  # a leftover claim only skips a version number
+            log.warning("could not release the version claim of %s on asset %s", job, asset_id)
 
     async def _discard(self, keys: list[str]) -> None:
         if not keys:
