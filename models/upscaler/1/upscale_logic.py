@@ -19,7 +19,6 @@ import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -52,11 +51,6 @@ class Settings:
     weights: str
     weights_dir: Path
     max_input_pixels: int
-
-
-def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
-    """Triton's {"key": {"string_value": "v"}} -> {"key": "v"}."""
-    return {key: str(value.get("string_value", "")) for key, value in parameters.items()}
 
 
 def bundled_weights_dir() -> Path:

@@ -53,14 +53,6 @@ class WhisperSettings:
     word_timestamps: bool
 
 
-def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, str]:
-    """Triton hands config parameters as {key: {"string_value": v}}; return {key: v}."""
-    flat: dict[str, str] = {}
-    for key, value in parameters.items():
-        flat[key] = str(value.get("string_value", "")) if isinstance(value, Mapping) else str(value)
-    return flat
-
-
 def _pick(name: str, parameters: Mapping[str, str], env: Mapping[str, str]) -> str:
     env_value = env.get(ENV_PREFIX + name.upper(), "").strip()
     return env_value or parameters.get(name, "").strip()

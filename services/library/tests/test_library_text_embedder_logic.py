@@ -9,6 +9,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from rushes_triton_backend import flatten_parameters
 
 LOGIC = Path(__file__).resolve().parents[3] / "models" / "text_embedder" / "1" / "embed_logic.py"
 
@@ -62,9 +63,7 @@ def test_bad_requests_name_the_input(engine, texts, fragment: str) -> None:  # t
 
 
 def test_settings_come_from_parameters_then_environment() -> None:
-    parameters = logic.flatten_parameters(
-        {"dim": {"string_value": "256"}, "max_texts": {"string_value": "8"}}
-    )
+    parameters = flatten_parameters({"dim": {"string_value": "256"}, "max_texts": {"string_value": "8"}})
     settings = logic.resolve_settings(parameters, {"RUSHES_TEXT_EMBEDDER_MAX_TEXTS": "16"})
     assert (settings.dim, settings.max_texts, settings.max_chars) == (256, 16, 20000)
     with pytest.raises(ValueError, match="not a number"):
