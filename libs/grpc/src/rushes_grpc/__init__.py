@@ -18,6 +18,7 @@ from rushes_grpc.interceptor import MetricsInterceptor
 from rushes_grpc.main import EXIT_CONFIG, configure_logging, run_service, serve_with_consumer, service_main
 from rushes_grpc.server import RunningServer, start_server
 from rushes_grpc.signals import install_signal_handlers, run_until_signal
+from rushes_grpc.stage import StageConnections, stage_connections
 
 __all__ = [
     "DEFAULT_DEADLINE_S",
@@ -33,6 +34,7 @@ __all__ = [
     "Principal",
     "Role",
     "RunningServer",
+    "StageConnections",
     "TokenStore",
     "call_with_deadline",
     "client_channel",
@@ -44,5 +46,6 @@ __all__ = [
     "run_until_signal",
     "serve_with_consumer",
     "service_main",
+    "stage_connections",
     "start_server",
 ]

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from rushes.asr.v1 import asr_service_pb2_grpc as pb_grpc
 from rushes_config import ConfigError, RushesSettings
-from rushes_events import Consumer, EventBus
-from rushes_grpc import serve_with_consumer, service_main
+from rushes_grpc import serve_with_consumer, service_main, stage_connections
 from rushes_inference import TritonClient
 from rushes_inference.asr import WHISPER_MODEL
-from rushes_metrics import init_stage_labels
-from rushes_storage import ObjectStore
 
 from rushes_asr.consumer import INGESTED, AsrHandler
 from rushes_asr.job import STAGE, AsrJob
@@ -36,32 +32,18 @@ def _beam_size() -> int | None:
 
 async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     beam_size = _beam_size()
-    init_stage_labels(STAGE)
-    store = ObjectStore(settings.s3)
-    await asyncio.to_thread(store.ensure_bucket)
-    bus = await EventBus.connect(settings.nats, name="asr")
-    await bus.ensure_stream()
-    triton = TritonClient(settings.triton)
-    work_dir = Path(settings.state_dir) / "spool" / "asr"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    job = AsrJob(store, bus, triton, work_dir=work_dir, beam_size=beam_size,
-                 language=os.environ.get("RUSHES_ASR_LANGUAGE") or None)  # fmt: skip
-    servicer = AsrServicer(job)
-    consumer = Consumer(
-        bus, stage=STAGE, durable=STAGE, filter_subjects=[INGESTED], handler=AsrHandler(job, bus),
-        settings=settings.nats, max_ack_pending=2,
-    )  # fmt: skip
-    await serve_with_consumer(
-        settings, stop, name="asr", service_name=SERVICE_NAME, consumer=consumer,
-        register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
-        dependencies={
-            "nats": bus.reachable,
-            "s3": store.reachable,
-            "triton:whisper": lambda: triton.is_model_ready(WHISPER_MODEL),
-        },
-    )  # fmt: skip
-    await triton.close()
-    await bus.close()
+    async with stage_connections(settings, STAGE) as stage:
+        triton = TritonClient(settings.triton)
+        job = AsrJob(stage.store, stage.bus, triton, work_dir=stage.work_dir, beam_size=beam_size,
+                     language=os.environ.get("RUSHES_ASR_LANGUAGE") or None)  # fmt: skip
+        servicer = AsrServicer(job)
+        await serve_with_consumer(
+            settings, stop, name="asr", service_name=SERVICE_NAME,
+            consumer=stage.consumer([INGESTED], AsrHandler(job, stage.bus), max_ack_pending=2),
+            register=lambda s: pb_grpc.add_AsrServiceServicer_to_server(servicer, s),
+            dependencies=stage.dependencies({"triton:whisper": lambda: triton.is_model_ready(WHISPER_MODEL)}),
+        )  # fmt: skip
+        await triton.close()
 
 
 def main() -> None:

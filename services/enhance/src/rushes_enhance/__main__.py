@@ -8,15 +8,11 @@ classical path is used and announced. Limits: RUSHES_ENHANCE_* (rushes_enhance.s
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from rushes.enhance.v1 import enhance_service_pb2_grpc as pb_grpc
 from rushes_config import RushesSettings
-from rushes_events import Consumer, EventBus
-from rushes_grpc import serve_with_consumer, service_main
+from rushes_grpc import serve_with_consumer, service_main, stage_connections
 from rushes_inference import TritonClient
-from rushes_metrics import init_stage_labels
-from rushes_storage import ObjectStore
 
 from rushes_enhance.consumer import TAGGED, EnhanceHandler
 from rushes_enhance.job import STAGE, EnhanceJob
@@ -27,28 +23,18 @@ from rushes_enhance.settings import load_enhance_settings
 
 async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     enhance_settings = load_enhance_settings()
-    init_stage_labels(STAGE)
-    store = ObjectStore(settings.s3)
-    await asyncio.to_thread(store.ensure_bucket)
-    bus = await EventBus.connect(settings.nats, name="enhance")
-    await bus.ensure_stream()
-    triton = TritonClient(settings.triton)
-    work_dir = Path(settings.state_dir) / "spool" / "enhance"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    job = EnhanceJob(store, bus, enhance_settings, settings.limits,
-                     upscaler=TritonUpscaler(triton, enhance_settings), work_dir=work_dir)  # fmt: skip
-    servicer = EnhanceServicer(job)
-    consumer = Consumer(
-        bus, stage=STAGE, durable=STAGE, filter_subjects=[TAGGED], handler=EnhanceHandler(job, bus),
-        settings=settings.nats, max_ack_pending=1,
-    )  # fmt: skip
-    await serve_with_consumer(
-        settings, stop, name="enhance", service_name=SERVICE_NAME, consumer=consumer,
-        register=lambda s: pb_grpc.add_EnhanceServiceServicer_to_server(servicer, s),
-        dependencies={"nats": bus.reachable, "s3": store.reachable},  # Triton optional: classical fallback
-    )  # fmt: skip
-    await triton.close()
-    await bus.close()
+    async with stage_connections(settings, STAGE) as stage:
+        triton = TritonClient(settings.triton)
+        job = EnhanceJob(stage.store, stage.bus, enhance_settings, settings.limits,
+                         upscaler=TritonUpscaler(triton, enhance_settings), work_dir=stage.work_dir)  # fmt: skip
+        servicer = EnhanceServicer(job)
+        await serve_with_consumer(
+            settings, stop, name="enhance", service_name=SERVICE_NAME,
+            consumer=stage.consumer([TAGGED], EnhanceHandler(job, stage.bus), max_ack_pending=1),
+            register=lambda s: pb_grpc.add_EnhanceServiceServicer_to_server(servicer, s),
+            dependencies=stage.dependencies(),  # Triton optional: classical fallback
+        )  # fmt: skip
+        await triton.close()
 
 
 def main() -> None:

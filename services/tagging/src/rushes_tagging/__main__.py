@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 from rushes.tagging.v1 import tagging_service_pb2_grpc as pb_grpc
 from rushes_config import ConfigError, RushesSettings
-from rushes_events import Consumer, EventBus
-from rushes_grpc import serve_with_consumer, service_main
+from rushes_grpc import serve_with_consumer, service_main, stage_connections
 from rushes_inference import TritonClient
 from rushes_inference.faces import FACE_DETECTOR_MODEL
-from rushes_metrics import init_stage_labels
-from rushes_storage import ObjectStore
 
 from rushes_tagging.analysis import warm_up
 from rushes_tagging.consumer import INGESTED, TaggingHandler
@@ -36,38 +32,21 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
         preset = get_preset(os.environ.get("RUSHES_TAGGING_PRESET") or None, presets)
     except PresetError as exc:
         raise ConfigError(str(exc)) from None
-    init_stage_labels(STAGE)
     await asyncio.to_thread(warm_up)
-    store = ObjectStore(settings.s3)
-    await asyncio.to_thread(store.ensure_bucket)
-    bus = await EventBus.connect(settings.nats, name="tagging")
-    await bus.ensure_stream()
-    triton = TritonClient(settings.triton)
-    work_dir = Path(settings.state_dir) / "spool" / "tagging"
-    work_dir.mkdir(parents=True, exist_ok=True)
-    job = TaggingJob(store, bus, triton, settings.limits, work_dir=work_dir)
-    servicer = TaggingServicer(job, presets)
-    consumer = Consumer(
-        bus,
-        stage=STAGE,
-        durable=STAGE,
-        filter_subjects=[INGESTED],
-        handler=TaggingHandler(job, bus, preset),
-        settings=settings.nats,
-        max_ack_pending=4,
-    )
-    await serve_with_consumer(
-        settings, stop, name="tagging", service_name=SERVICE_NAME, consumer=consumer,
-        register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
-        detail=f", preset {preset.name}",
-        dependencies={
-            "nats": bus.reachable,
-            "s3": store.reachable,
-            "triton:face_detector": lambda: triton.is_model_ready(FACE_DETECTOR_MODEL),
-        },
-    )  # fmt: skip
-    await triton.close()
-    await bus.close()
+    async with stage_connections(settings, STAGE) as stage:
+        triton = TritonClient(settings.triton)
+        job = TaggingJob(stage.store, stage.bus, triton, settings.limits, work_dir=stage.work_dir)
+        servicer = TaggingServicer(job, presets)
+        await serve_with_consumer(
+            settings, stop, name="tagging", service_name=SERVICE_NAME,
+            consumer=stage.consumer([INGESTED], TaggingHandler(job, stage.bus, preset), max_ack_pending=4),
+            register=lambda s: pb_grpc.add_TaggingServiceServicer_to_server(servicer, s),
+            detail=f", preset {preset.name}",
+            dependencies=stage.dependencies(
+                {"triton:face_detector": lambda: triton.is_model_ready(FACE_DETECTOR_MODEL)}
+            ),
+        )  # fmt: skip
+        await triton.close()
 
 
 def main() -> None:
