@@ -19,10 +19,9 @@ from rushes.library.v1 import library_service_pb2 as pb
 from rushes.library.v1 import library_service_pb2_grpc as pb_grpc
 from rushes_config import GrpcSettings, PostgresSettings, RushesSettings
 from rushes_events import EventBus, message_id, new_envelope
-from rushes_grpc import RunningServer, start_server
+from rushes_grpc import DependencyWatch, RunningServer, start_server
 from rushes_library.catalog import Catalog
 from rushes_library.database import Database
-from rushes_library.health import DatabaseWatch
 from rushes_library.service import StartupError, run_library
 from rushes_library.servicer import SERVICE_NAME, LibraryServicer, register
 from rushes_stack.components.nats import NatsServer
@@ -232,7 +231,7 @@ async def test_dead_database_is_unavailable_and_not_serving() -> None:
         service_names=[SERVICE_NAME],
     )
     try:
-        watch = DatabaseWatch(catalog.ping, server.set_serving)
+        watch = DependencyWatch({"postgres": catalog.ping}, server.set_serving)
         assert await watch.check_once() is False
         async with grpc.aio.insecure_channel(server.address) as channel:
             reply = await health_pb2_grpc.HealthStub(channel).Check(

@@ -17,7 +17,7 @@ import grpc
 import psycopg
 from rushes_config import RushesSettings
 from rushes_events import EventBus
-from rushes_grpc import RunningServer, start_server
+from rushes_grpc import DependencyWatch, RunningServer, start_server
 from rushes_inference import TritonClient
 from rushes_metrics import init_review_labels
 
@@ -25,7 +25,6 @@ from rushes_library.catalog import Catalog
 from rushes_library.consumer import CatalogEventHandler, build_consumer
 from rushes_library.database import Database
 from rushes_library.embedder import ShotEmbedder
-from rushes_library.health import DatabaseWatch
 from rushes_library.migrate import apply_migrations
 from rushes_library.search import SearchEngine
 from rushes_library.search_servicer import SEARCH_SERVICE_NAME, SearchServicer, register_search
@@ -110,7 +109,8 @@ async def run_library(
         servicer.bus = bus
         consumer = build_consumer(bus, settings.nats, CatalogEventHandler(catalog))
         await consumer.ensure()
-        watch = DatabaseWatch(catalog.ping, server.set_serving)
+        # Reads need only the catalog database: health follows it alone (NATS outages delay events, not reads).
+        watch = DependencyWatch({"postgres": catalog.ping}, server.set_serving)
         await watch.check_once()
 
         if on_ready is not None:
