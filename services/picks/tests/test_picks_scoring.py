@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from rushes_picks.audio_levels import measure_levels
 from rushes_picks.delivery import count_restarts, read_delivery
 from rushes_picks.fingerprint import KeyframeUnreadable, difference_hash, hash_distance, text_similarity
-from rushes_picks.presets import PresetError, load_presets, parse_presets
+from rushes_picks.presets import PresetError, for_tagging_preset, load_presets
 from rushes_picks.redundancy import Candidate, duplicate_groups
 from rushes_picks.scoring import TakeEvidence, score_take
 from rushes_picks.synthetic import keyframe_jpeg, shot_values, words
@@ -109,14 +111,21 @@ def test_duplicates_group_transitively_and_independently_of_order() -> None:
     assert duplicate_groups(list(reversed(takes)), rules) == groups
 
 
-def test_presets_are_validated() -> None:
+def test_presets_are_validated(tmp_path: Path) -> None:
     book = load_presets()
-    assert book.default in book.presets and book.for_tagging_preset("nonesuch").name == book.default
+    assert book.default in book.presets and for_tagging_preset(book, "nonesuch").name == book.default
+    assert for_tagging_preset(book, "drama").name == "drama"
     with pytest.raises(PresetError, match="unknown picks preset"):
         book.get("nonesuch")
+
+    def load(text: str) -> object:
+        path = tmp_path / "presets.yaml"
+        path.write_text(text)
+        return load_presets(path)
+
     with pytest.raises(PresetError, match="unknown components"):
-        parse_presets({"default": "a", "presets": {"a": {"weights": {"charisma": 1.0}}}})
-    with pytest.raises(PresetError, match="default preset"):
-        parse_presets({"default": "b", "presets": {"a": {}}})
+        load("default: a\npresets:\n  a: {weights: {charisma: 1.0}}\n")
+    with pytest.raises(PresetError, match="default picks preset 'b'"):
+        load("default: b\npresets:\n  a: {}\n")
     with pytest.raises(PresetError, match="review_below"):
-        parse_presets({"default": "a", "presets": {"a": {"review_below": 2}}})
+        load("default: a\npresets:\n  a: {review_below: 2}\n")

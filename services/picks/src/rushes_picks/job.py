@@ -27,7 +27,7 @@ from rushes_storage import ObjectNotFound, ObjectStore
 
 from rushes_picks import metrics
 from rushes_picks.fingerprint import KeyframeUnreadable, difference_hash
-from rushes_picks.presets import PresetBook, load_presets
+from rushes_picks.presets import PresetBook, for_tagging_preset, load_presets
 from rushes_picks.store import PicksStore
 from rushes_picks.takes import Audio, PickInputs, pick_asset
 from rushes_picks.version import PRODUCER, VERSION
@@ -120,7 +120,7 @@ class PicksJob:
             await self.bus.publish(stored, msg_id=msg_id)
             return stored, True
         started = time.time()
-        preset = self.presets.for_tagging_preset(inputs.tagged.preset if inputs.tagged is not None else "")
+        preset = for_tagging_preset(self.presets, inputs.tagged.preset if inputs.tagged is not None else "")
         hashes = await self._keyframe_hashes(inputs)
         audio, audio_note = await self._audio(inputs)
         picked = await asyncio.to_thread(pick_asset, inputs, preset, keyframe_hashes=hashes, audio=audio)

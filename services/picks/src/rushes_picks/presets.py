@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from rushes_config import PresetBook as ConfigPresetBook
+from rushes_config import PresetError, load_preset_book
+
+__all__ = ["COMPONENTS", "Preset", "PresetBook", "PresetError", "for_tagging_preset", "load_presets"]
 
 PRESETS_FILE = Path(__file__).with_name("presets.yaml")
 # Every component a take can be scored on (see scoring.py).
@@ -23,10 +25,6 @@ COMPONENTS = (
     "faces",
     "duration_fit",
 )
-
-
-class PresetError(ValueError):
-    """The presets file or a preset name is not valid."""
 
 
 class _Strict(BaseModel):
@@ -103,43 +101,15 @@ class Preset(_Strict):
         return float(self.weights.get(component, 0.0))
 
 
-class PresetBook(_Strict):
-    default: str
-    presets: dict[str, Preset]
-
-    def get(self, name: str | None) -> Preset:
-        """The named preset; an empty name gives the default; an unknown name raises PresetError."""
-        chosen = name or self.default
-        if chosen not in self.presets:
-            raise PresetError(f"unknown picks preset {chosen!r}; known: {', '.join(sorted(self.presets))}")
-        return self.presets[chosen]
-
-    def for_tagging_preset(self, tagging_preset: str) -> Preset:
-        """The preset of the same name as tagging's, else the default (scoring follows the production)."""
-        return self.presets.get(tagging_preset) or self.presets[self.default]
+PresetBook = ConfigPresetBook[Preset]
 
 
-def parse_presets(raw: Any) -> PresetBook:
-    if not isinstance(raw, dict):
-        raise PresetError("the picks presets file must be a mapping with 'default' and 'presets'")
-    presets = raw.get("presets")
-    if not isinstance(presets, dict) or not presets:
-        raise PresetError("the picks presets file must define at least one preset under 'presets'")
-    try:
-        named = {name: {**(body or {}), "name": name} for name, body in presets.items()}
-        book = PresetBook(default=raw.get("default", ""), presets=named)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise PresetError(f"invalid picks presets: {problems}") from None
-    if book.default not in book.presets:
-        raise PresetError(f"default preset {book.default!r} is not defined under 'presets'")
-    return book
+def for_tagging_preset(book: PresetBook, tagging_preset: str) -> Preset:
+    """The preset of the same name as tagging's, else the default (scoring follows the production)."""
+    return book.presets.get(tagging_preset) or book.get()
 
 
 @cache
 def load_presets(path: Path = PRESETS_FILE) -> PresetBook:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PresetError(f"cannot read picks presets {path}: {exc}") from None
-    return parse_presets(raw)
+    """The picks presets file, validated (rushes_config.load_preset_book: the same errors as every stage's)."""
+    return load_preset_book(path, Preset, what="picks preset")
