@@ -166,7 +166,17 @@ def test_a_dissolve_inside_one_source_becomes_a_transition_that_survives_the_exp
     assert transition.transition_type == otio.schema.TransitionTypes.SMPTE_Dissolve
     assert (
         transition.in_offset.to_frames() + transition.out_offset.to_frames() == 24
-    )  # 1 s at 25 fps, centred: 12 + 12
+    )  # unmeasured: 1 s at 25 fps, centred: 12 + 12
+    assert transition.metadata["rushes"]["source_frames"] == 0
+    # Measured by tagging (a 10-frame dissolve): the timeline's transition is as long as the source's.
+    later_take.take.transition_frames = 10
+    measured = export_documents(dataclasses.replace(cut, clips=[first, second]), bucket="rushes")
+    measured_timeline = otio.adapters.read_from_string(
+        measured["cut.otio"], "otio_json"
+    )  # kept: owns its tracks
+    (exact,) = [i for i in measured_timeline.tracks[0] if isinstance(i, otio.schema.Transition)]
+    assert exact.in_offset.to_frames() == exact.out_offset.to_frames() == 5
+    assert exact.metadata["rushes"] == {"source_transition": "dissolve", "source_frames": 10}
     back = otio.adapters.read_from_string(documents["cut.xml"], "fcp_xml")
     assert any(isinstance(i, otio.schema.Transition) for t in back.tracks for i in t)
     # Between different sources the join stays a cut.
@@ -175,3 +185,21 @@ def test_a_dissolve_inside_one_source_becomes_a_transition_that_survives_the_exp
         isinstance(i, otio.schema.Transition)
         for i in otio.adapters.read_from_string(plain["cut.otio"], "otio_json").tracks[0]
     )
+
+
+def test_takes_carry_the_length_of_the_gradual_transition_that_opens_them() -> None:
+    asset_id = uuid.uuid4().hex
+    event = tagged(
+        asset_id, [(0.0, 2.0, shot_values()), (2.0, 4.0, shot_values()), (4.0, 6.0, shot_values())]
+    )
+    event.shots[1].transition_in = "dissolve"
+    event.shots[1].transition_start_frame, event.shots[1].transition_end_frame = 44, 56
+    event.shots[2].transition_start_frame = event.shots[2].transition_end_frame = 100  # a cut
+    inputs = PickInputs(ingested=ingested(asset_id, filename="A.mov", duration_s=6.0, project="night", created=1),
+                        tagged=event, tagging_error="", transcribed=None)  # fmt: skip
+    picked = pick_asset(inputs, PRESET, keyframe_hashes={})
+    assert [(t.transition_in, t.transition_frames) for t in picked.takes] == [
+        ("start", 0),
+        ("dissolve", 12),
+        ("cut", 0),
+    ]

@@ -84,3 +84,15 @@ async def test_redelivery_republishes_the_stored_result(job: TaggingJob, tmp_pat
     first = await job.run(event, get_preset(None), 1)
     second = await job.run(event, get_preset(None), 1)
     assert second.republished and second.event == first.event
+
+
+async def test_the_event_carries_each_transitions_span(job: TaggingJob) -> None:
+    """Cuts are empty spans at the shot's first frame; the fade into the last shot of the committed
+    sample spans its fade-out, black and fade-in (frames 135-165 by construction), so an editor's
+    timeline can rebuild it at its real length."""
+    sample = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "samples" / "cuts_fade.mp4"
+    outcome = await job.run(_ingested(job, sample), get_preset(None), 1)
+    spans = [(s.transition_in, s.transition_start_frame, s.transition_end_frame) for s in outcome.event.shots]
+    assert spans[:3] == [("start", 0, 0), ("cut", 50, 50), ("cut", 100, 100)]
+    kind, start, end = spans[3]
+    assert kind == "fade" and abs(start - 135) <= 2 and abs(end - 165) <= 2

@@ -25,8 +25,9 @@ DEFAULT_RATE = 24.0
 ADAPTERS = {"cut.otio": "otio_json", "cut.edl": "cmx_3600", "cut.xml": "fcp_xml", "cut.fcpxml": "fcpx_xml"}
 # Shot boundaries tagging reports as gradual; the only ones rebuilt as timeline transitions.
 GRADUAL_TRANSITIONS = frozenset({"dissolve", "fade"})
-# Tagging stores the kind of a boundary, not its length: rebuilt transitions get this length, shortened
-# to fit the clips on either side.
+# A rebuilt transition lasts as long as tagging measured it in the source; this long when tagging did
+# not measure it (tags made before it recorded transition spans). Either is shortened to fit the
+# clips on either side.
 DEFAULT_TRANSITION_S = 1.0
 CONTINUITY_TOLERANCE_S = 0.05
 SHORTLIST_FIELDS = ("take", "status", "asset_id", "filename", "shot", "timecode_in", "timecode_out",
@@ -156,12 +157,16 @@ def _gradual_join(previous: CutClip | None, clip: CutClip) -> bool:
 
 
 def _transition(
-    previous: otio.schema.Clip, item: otio.schema.Clip, kind: str
+    previous: otio.schema.Clip, item: otio.schema.Clip, clip: CutClip
 ) -> otio.schema.Transition | None:
-    """A centred SMPTE dissolve of DEFAULT_TRANSITION_S, shortened to fit both neighbouring clips."""
+    """A centred SMPTE dissolve as long as the source's (DEFAULT_TRANSITION_S when unmeasured),
+    shortened to fit both neighbouring clips."""
+    kind = clip.take.take.transition_in
     rate = item.source_range.duration.rate
+    measured = clip.take.take.transition_frames
+    length_s = measured / _rate(clip.take) if measured else DEFAULT_TRANSITION_S
     half = min(
-        round(DEFAULT_TRANSITION_S * rate / 2),
+        round(length_s * rate / 2),
         previous.source_range.duration.value // 2,
         item.source_range.duration.value // 2,
     )
@@ -174,7 +179,7 @@ def _transition(
         in_offset=offset,
         out_offset=offset,
     )
-    transition.metadata["rushes"] = {"source_transition": kind}
+    transition.metadata["rushes"] = {"source_transition": kind, "source_frames": measured}
     return transition
 
 
@@ -233,7 +238,7 @@ def to_timeline(
                         otio.schema.MarkerColor.BLUE)
             )  # fmt: skip
         if previous_item is not None and _gradual_join(previous_clip, clip):
-            transition = _transition(previous_item, item, clip.take.take.transition_in)
+            transition = _transition(previous_item, item, clip)
             if transition is not None:
                 track.append(transition)
         track.append(item)

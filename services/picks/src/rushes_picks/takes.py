@@ -129,6 +129,7 @@ def pick_asset(
             end_frame=shot.end_frame if shot is not None else ingested.technical.frame_count,
             timecode_in=shot.timecode_in if shot is not None else ingested.technical.timecode,
             transition_in=shot.transition_in if shot is not None else "start",
+            transition_frames=_transition_frames(shot),
             keyframe=shot.keyframe if shot is not None else "",
             keyframe_hash=hashes.get(shot.index if shot is not None else 0, ""),
             text=" ".join(w.word.strip() for w in take_words),
@@ -166,3 +167,10 @@ def _mark_duplicates(picked: events_pb2.AssetPicked, preset: Preset) -> None:
             take.duplicate_of = best
             take.redundant = True
             take.score.reasons.append(f"duplicate of shot {best}")
+
+
+def _transition_frames(shot: asset_pb2.Shot | None) -> int:
+    """How long the gradual transition opening `shot` lasts, in frames (0: a cut, or not measured)."""
+    if shot is None or shot.transition_in not in ("dissolve", "fade"):
+        return 0
+    return max(int(shot.transition_end_frame) - int(shot.transition_start_frame), 0)

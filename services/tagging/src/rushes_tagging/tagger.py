@@ -219,6 +219,8 @@ def _to_proto(shot, analysis: ShotAnalysis, preset: Preset, keyframe_key: str) -
         boundary_confidence=shot.confidence,
         keyframe_frame=analysis.keyframe_index,
         keyframe=keyframe_key,
+        transition_start_frame=shot.transition_start_frame,
+        transition_end_frame=shot.transition_end_frame,
     )
     for name in preset.fields:
         decision = analysis.decisions.get(name)
