@@ -1,24 +1,42 @@
-"""Access control of the local stack against real servers: NATS users and permissions, S3 identities."""
+"""Access control of the local stack against real servers: NATS users and permissions, S3 identities
+and the bucket policy that keeps each service key off the other services' objects."""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
+import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import nats
 import nats.errors
 import pytest
 from minio import Minio
+from minio.commonconfig import CopySource, Tags
+from minio.deleteobjects import DeleteObject
 from minio.error import S3Error
 from rushes.events.v1 import events_pb2
 from rushes_events import EventBus, EventBusUnavailable, new_envelope
-from rushes_stack.access import SERVICE_EVENTS, nats_permissions, s3_actions
+from rushes_stack.access import (
+    S3_DENIED_ACTIONS,
+    SERVICE_EVENTS,
+    STAGE_WRITES,
+    WITHOUT_OBJECT_STORE,
+    key_owners,
+    key_pattern_matches,
+    nats_permissions,
+    s3_actions,
+    s3_bucket_policy,
+    s3_principal,
+)
 from rushes_stack.components.nats import NatsServer
 from rushes_stack.components.s3 import S3Server
 from rushes_stack.registry import SERVICES
+from rushes_stack.state import StackState
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +56,7 @@ def test_permissions_allow_own_events_only() -> None:
     assert not any(
         subject.startswith("$JS.API.CONSUMER") for subject in nats_permissions("ingest")["publish"]["allow"]
     )
-    assert s3_actions("rushes") == ["Read:rushes", "Write:rushes", "List:rushes", "Tagging:rushes"]
+    assert s3_actions("rushes") == ["Read:rushes", "Write:rushes", "List:rushes"]
 
 
 @pytest.fixture(scope="module")
@@ -256,3 +274,277 @@ def test_generated_credentials_are_private_and_survive_a_reload(tmp_path: Path) 
     assert reloaded is not None
     assert reloaded.service_credentials == state.service_credentials
     assert reloaded.role_tokens == state.role_tokens
+
+
+# --- S3: who may write which objects (STAGE_WRITES and the bucket policy) -------------------------
+
+ASSET = "0123456789abcdef0123456789abcdef"  # the shape of ingest's ids: 32 hex characters
+SHA = "fe" * 32
+
+
+def real_keys() -> dict[str, list[str]]:
+    """Every shape of key each service writes (read from its put_bytes/put_file/delete calls), built
+    with the same helpers the services use."""
+    from rushes_storage import asset_key, project_key
+
+    def project(*parts: str) -> str:
+        return project_key("Film: One", *parts)
+
+    return {
+        "ingest": [
+            asset_key(ASSET, name)
+            for name in (
+                "original",
+                "original.mov",
+                "original.mxf",
+                "proxy.mp4",
+                "poster.jpg",
+                "audio_16k_mono.wav",
+                "audio_16k_channels.wav",
+                "ingest.json",
+            )
+        ],
+        "tagging": [
+            asset_key(ASSET, "tagging", "input.pb"),
+            asset_key(ASSET, "tagging", "v2.pb"),
+            asset_key(ASSET, "keyframes", "v2", "shot_0003.jpg"),
+        ],
+        "asr": [
+            asset_key(ASSET, "asr", "v1.pb"),
+            *(asset_key(ASSET, "subtitles", f"v1.{fmt}") for fmt in ("srt", "vtt", "qc.json")),
+            project("asr", "speech.json"),
+        ],
+        "picks": [
+            *(asset_key(ASSET, "picks", "inputs", f"{kind}.pb") for kind in ("ingested", "tagging-failed")),
+            asset_key(ASSET, "picks", "result.pb"),
+            project() + f"picks/{ASSET}.pb",
+            project() + "cuts/0a1b2c3d/cut.edl",
+        ],
+        "enhance": [
+            *(asset_key(ASSET, "renditions", fix, "v3.mp4") for fix in ("stabilize", "denoise", "upscale")),
+            asset_key(ASSET, "enhance", "tags-v1.claim.json"),
+            asset_key(ASSET, "enhance", f"request-{ASSET}.claim.json"),
+            asset_key(ASSET, "enhance", "tags-v1.pb"),
+        ],
+        "grading": [
+            asset_key(ASSET, "grading", f"{name}.pb")
+            for name in ("ingested", "tagged", "0a1b2c3d4e5f6a7b/graded")
+        ]
+        + [
+            asset_key(ASSET, "grading", "0a1b2c3d4e5f6a7b", name)
+            for name in ("reference.jpg", "shot_0001.cube", "shot_0001.cc", "shot_0001_preview.jpg")
+        ]
+        + [project("look", "look.json"), project("look", "reference.jpg")],
+        "qc": [
+            asset_key(ASSET, "qc", "latest.pb"),
+            asset_key(ASSET, "qc", "log", "denoise-0123456789abcdef01234567.json"),
+            asset_key(ASSET, "qc", "upscale", "v2.json"),
+            asset_key(ASSET, "qc", "generic", "external-0123456789abcdef", "shot0_ssim_f12.png"),
+            asset_key(ASSET, "renditions", "external", SHA[:16] + ".mp4"),
+            asset_key(ASSET, "renditions", "external", SHA[:16]),
+        ],
+    }
+
+
+def test_stage_writes_covers_every_service_with_a_key() -> None:
+    with_key = {name for name in SERVICES if name not in WITHOUT_OBJECT_STORE}
+    missing = sorted(with_key - set(STAGE_WRITES))
+    assert not missing, f"add the object keys {missing} write to rushes_stack.access.STAGE_WRITES"
+    assert set(STAGE_WRITES) <= with_key, "STAGE_WRITES names a service that has no S3 key"
+    assert set(real_keys()) == set(STAGE_WRITES)
+
+
+def test_stage_writes_match_the_services_keys() -> None:
+    """Each key a service writes is owned by that service alone: matched by another's pattern, the
+    bucket policy would refuse the service its own write."""
+    wrong = {
+        key: key_owners(key)
+        for service, keys in real_keys().items()
+        for key in keys
+        if key_owners(key) != [service]
+    }
+    assert not wrong, f"keys not owned by exactly their writer: {wrong}"
+
+
+def test_enhance_renditions_of_every_fix_are_enhances() -> None:
+    from rushes_enhance.fixes import FIXES
+    from rushes_storage import asset_key
+
+    assert {fix: key_owners(asset_key(ASSET, "renditions", fix, "v1.mp4")) for fix in FIXES} == {
+        fix: ["enhance"] for fix in FIXES
+    }
+
+
+def test_key_patterns_follow_aws_wildcards() -> None:
+    assert key_pattern_matches("assets/*/proxy.mp4", "assets/ab/proxy.mp4")
+    assert key_pattern_matches("assets/*/proxy.mp4", "assets/ab/x/proxy.mp4")  # `*` crosses `/`
+    assert not key_pattern_matches("assets/*/proxy.mp4", "assets/ab/proxy.mp4.bak")
+    assert key_pattern_matches("assets/??/a.b", "assets/xy/a.b")
+    assert not key_pattern_matches("assets/??/a.b", "assets/xy/aXb")  # `.` is literal
+    assert key_owners("uploads/x.mov") == []
+
+
+def test_bucket_policy_denies_each_service_the_others_outputs() -> None:
+    assert s3_bucket_policy("rushes", []) is None
+    policy = s3_bucket_policy("rushes", ["tagging", "ingest", "newcomer"])
+    assert policy is not None
+    statements = {s["Principal"]["AWS"][0]: s for s in policy["Statement"]}
+    assert sorted(statements) == [s3_principal(n) for n in ("ingest", "newcomer", "tagging")]
+    assert s3_principal("tagging") == "arn:aws:iam::000000000000:user/service-tagging"
+    tagging = statements[s3_principal("tagging")]
+    assert tagging["Effect"] == "Deny" and tagging["Action"] == list(S3_DENIED_ACTIONS)
+    assert "arn:aws:s3:::rushes/assets/*/proxy.mp4" in tagging["Resource"]
+    assert "arn:aws:s3:::rushes/assets/*/renditions/external/*" in tagging["Resource"]
+    assert not any("/tagging/" in r or "/keyframes/" in r for r in tagging["Resource"])
+    # A service the table does not know is denied every listed pattern: it fails closed.
+    every = {f"arn:aws:s3:::rushes/{p}" for patterns in STAGE_WRITES.values() for p in patterns}
+    assert set(statements[s3_principal("newcomer")]["Resource"]) == every
+    assert all(s["Sid"].isalnum() for s in policy["Statement"])
+
+
+@pytest.fixture(scope="module")
+def stack_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackState]:
+    """The S3 server of a stack with every service, described by StackState.ensure_access (the path
+    `rushes up` takes): its start creates the bucket and sets the policy."""
+    from rushes_stack import StackState
+    from rushes_stack.components.service import ServiceProcess
+
+    folder = tmp_path_factory.mktemp("s3-policy")
+    state = StackState.new(folder)
+    for name in SERVICES:
+        state.services[name] = ServiceProcess.create(name, f"rushes_{name}", folder / name)
+    state.ensure_access(state.services)
+    state.s3.start(folder / "s3.log", die_with_parent=True)
+    try:
+        yield state
+    finally:
+        state.s3.stop()
+
+
+def admin_client(state: StackState) -> Minio:
+    return Minio(state.s3.endpoint, state.s3.access_key, state.s3.secret_key, secure=False)
+
+
+def service_client(state: StackState, service: str) -> Minio:
+    creds = state.service_credentials[service]
+    return Minio(state.s3.endpoint, creds.s3_access_key, creds.s3_secret_key, secure=False)
+
+
+def put(client: Minio, key: str, data: bytes = b"x") -> None:
+    client.put_object("rushes", key, io.BytesIO(data), len(data))
+
+
+def s3_code(action: Callable[[], object]) -> str:
+    """The S3 error code of calling `action`, or "ok"."""
+    try:
+        action()
+    except S3Error as exc:
+        return str(exc.code)
+    return "ok"
+
+
+def test_bucket_policy_is_set_at_start(stack_s3: StackState) -> None:
+    admin = admin_client(stack_s3)
+    assert admin.bucket_exists("rushes")
+    assert json.loads(admin.get_bucket_policy("rushes")) == stack_s3.s3.bucket_policy
+    assert [s["Principal"]["AWS"] for s in json.loads(admin.get_bucket_policy("rushes"))["Statement"]] == [
+        [s3_principal(n)] for n in sorted(set(SERVICES) - WITHOUT_OBJECT_STORE)
+    ]
+    assert not stack_s3.s3.identities_changed()
+
+
+def test_service_writes_its_own_outputs_and_reads_the_others(stack_s3: StackState) -> None:
+    for service, keys in real_keys().items():
+        client = service_client(stack_s3, service)
+        for key in keys:
+            assert s3_code(partial(put, client, key)) == "ok", (service, key)
+        assert s3_code(partial(client.remove_object, "rushes", keys[0])) == "ok"
+        put(client, keys[0])
+    tagging = service_client(stack_s3, "tagging")
+    proxy = f"assets/{ASSET}/proxy.mp4"
+    assert tagging.get_object("rushes", proxy).read() == b"x"
+    assert f"assets/{ASSET}/proxy.mp4" in {
+        o.object_name for o in tagging.list_objects("rushes", prefix=f"assets/{ASSET}/")
+    }
+
+
+def test_service_is_denied_another_services_outputs(stack_s3: StackState) -> None:
+    admin = admin_client(stack_s3)
+    proxy = f"assets/{ASSET}/proxy.mp4"
+    put(admin, proxy, b"ingest's proxy")
+    put(admin, f"assets/{ASSET}/tagging/v9.pb", b"tags")
+    tagging = service_client(stack_s3, "tagging")
+    big = os.urandom(6 * 1024 * 1024)
+    assert s3_code(lambda: put(tagging, proxy, b"forged")) == "AccessDenied"
+    assert s3_code(lambda: tagging.remove_object("rushes", proxy)) == "AccessDenied"
+    assert (
+        s3_code(
+            lambda: tagging.put_object("rushes", proxy, io.BytesIO(big), len(big), part_size=5 * 1024 * 1024)
+        )
+        == "AccessDenied"
+    )
+    assert (
+        s3_code(
+            lambda: tagging.copy_object(
+                "rushes", proxy, CopySource("rushes", f"assets/{ASSET}/tagging/v9.pb")
+            )
+        )
+        == "AccessDenied"
+    )
+    failed = list(
+        tagging.remove_objects("rushes", [DeleteObject(proxy), DeleteObject(f"assets/{ASSET}/tagging/v9.pb")])
+    )
+    assert [(e.name, e.code) for e in failed] == [(proxy, "AccessDenied")]
+    upload = admin._create_multipart_upload("rushes", proxy, {})
+    assert s3_code(lambda: tagging._abort_multipart_upload("rushes", proxy, upload)) == "AccessDenied"
+    admin._abort_multipart_upload("rushes", proxy, upload)
+    assert admin.get_object("rushes", proxy).read() == b"ingest's proxy"
+    # The two stages that write under renditions/ each keep to their own folder.
+    qc, enhance = service_client(stack_s3, "qc"), service_client(stack_s3, "enhance")
+    assert s3_code(lambda: put(qc, f"assets/{ASSET}/renditions/denoise/v1.mp4")) == "AccessDenied"
+    assert (
+        s3_code(lambda: put(enhance, f"assets/{ASSET}/renditions/external/{SHA[:16]}.mp4")) == "AccessDenied"
+    )
+    assert s3_code(lambda: put(enhance, f"assets/{ASSET}/ingest.json")) == "AccessDenied"
+    # Object tags and the bucket policy itself are out of a service key's reach.
+    tags = Tags.new_object_tags()
+    tags["stage"] = "forged"
+    assert s3_code(lambda: tagging.set_object_tags("rushes", proxy, tags)) == "AccessDenied"
+    assert s3_code(lambda: tagging.delete_bucket_policy("rushes")) == "AccessDenied"
+    assert (
+        s3_code(
+            lambda: tagging.set_bucket_policy(
+                "rushes", json.dumps({"Version": "2012-10-17", "Statement": []})
+            )
+        )
+        == "AccessDenied"
+    )
+    # The admin key is not named by the policy: it may replace and delete anything.
+    put(admin, proxy, b"replaced by an operator")
+    admin.remove_object("rushes", proxy)
+    assert s3_code(lambda: admin.stat_object("rushes", proxy)) == "NoSuchKey"
+
+
+def test_bucket_policy_follows_the_description(stack_s3: StackState) -> None:
+    s3 = stack_s3.s3
+    tagging = service_client(stack_s3, "tagging")
+    proxy = f"assets/{ASSET}/proxy.mp4"
+    assert s3_code(lambda: put(tagging, proxy)) == "AccessDenied"
+    kept = s3.bucket_policy
+    try:
+        s3.bucket_policy = None
+        assert s3.identities_changed()  # `up` restarts the server to apply the new description
+        s3.apply_bucket_policy()
+        assert s3_code(lambda: admin_client(stack_s3).get_bucket_policy("rushes")) == "NoSuchBucketPolicy"
+        assert s3_code(lambda: put(tagging, proxy)) == "ok"
+        s3.apply_bucket_policy()  # idempotent: no policy to remove is no error
+    finally:
+        s3.bucket_policy = kept
+        s3.apply_bucket_policy()
+    assert s3_code(lambda: put(tagging, proxy)) == "AccessDenied"
+    assert not s3.identities_changed()
+
+
+def test_bucket_policy_needs_a_bucket(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="needs a bucket"):
+        S3Server.create(tmp_path).apply_bucket_policy()

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from minio.error import S3Error
 from rushes_storage import ObjectStore, StorageUnavailable
 
 from rushes_stack import processes
@@ -137,11 +138,16 @@ def _apply_access(state: StackState) -> None:
 
 
 def _ensure_bucket(state: StackState) -> None:
-    """Create the bucket with the admin key: service keys have no Admin action to create it."""
+    """Create the bucket with the admin key (service keys have no Admin action to create it) and
+    set its policy again: every `up` leaves it as rushes_stack.access describes it, even if an
+    operator changed it while the server ran."""
     try:
-        ObjectStore(state.s3.settings(bucket=state.bucket)).ensure_bucket()
-    except StorageUnavailable as exc:
-        raise StackError(f"s3: cannot create bucket {state.bucket!r}: {exc}") from exc
+        if state.s3.bucket is not None:
+            state.s3.apply_bucket_policy()
+        else:
+            ObjectStore(state.s3.settings(bucket=state.bucket)).ensure_bucket()
+    except (StorageUnavailable, S3Error) as exc:
+        raise StackError(f"s3: cannot create bucket {state.bucket!r} or set its policy: {exc}") from exc
 
 
 def _default_model_repo() -> Path:

@@ -16,7 +16,15 @@ from typing import Any
 
 from rushes_grpc.auth import Role, new_token, write_principals_file, write_private_file
 
-from rushes_stack.access import PEOPLE_ROLES, SERVICE_ROLE, nats_permissions, needs_object_store, s3_actions
+from rushes_stack.access import (
+    PEOPLE_ROLES,
+    SERVICE_ROLE,
+    nats_permissions,
+    needs_object_store,
+    s3_actions,
+    s3_bucket_policy,
+    s3_identity_name,
+)
 from rushes_stack.components.base import Component
 from rushes_stack.components.nats import NatsServer
 from rushes_stack.components.postgres import PostgresServer
@@ -106,7 +114,8 @@ class StackState:
 
     def ensure_access(self, services: Iterable[str]) -> None:
         """Give every role and each of `services` credentials (kept across `up`s once made), and
-        describe the service users/identities to the NATS and S3 servers."""
+        describe the service users/identities to the NATS and S3 servers, with the bucket policy
+        that keeps each service key off the others' objects (set by the S3 server at start)."""
         for role in PEOPLE_ROLES:
             if role != "admin" and role not in self.role_tokens:
                 self.role_tokens[role] = new_token()
@@ -117,15 +126,22 @@ class StackState:
             {"user": c.nats_user, "password": c.nats_password, "permissions": nats_permissions(name)}
             for name, c in sorted(self.service_credentials.items())
         ]
+        with_key = sorted(name for name in self.service_credentials if needs_object_store(name))
         self.s3.identities = [
             {
-                "name": f"service-{name}",
-                "credentials": [{"accessKey": c.s3_access_key, "secretKey": c.s3_secret_key}],
+                "name": s3_identity_name(name),
+                "credentials": [
+                    {
+                        "accessKey": self.service_credentials[name].s3_access_key,
+                        "secretKey": self.service_credentials[name].s3_secret_key,
+                    }
+                ],
                 "actions": s3_actions(self.bucket),
             }
-            for name, c in sorted(self.service_credentials.items())
-            if needs_object_store(name)
+            for name in with_key
         ]
+        self.s3.bucket = self.bucket
+        self.s3.bucket_policy = s3_bucket_policy(self.bucket, with_key)
 
     def write_auth_files(self) -> None:
         """<state>/auth/: principals.json (token digests, what servers read) and <role>.token for

