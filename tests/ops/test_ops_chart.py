@@ -32,8 +32,10 @@ from rushes_stack.access import (
     SERVICE_DURABLES,
     SERVICE_EVENTS,
     SHARED_EVENTS,
+    STAGE_WRITES,
     WITHOUT_OBJECT_STORE,
     nats_permissions,
+    s3_user_policy,
 )
 from rushes_stack.components.base import LaunchCommand
 from rushes_stack.components.nats import NatsServer
@@ -524,6 +526,44 @@ def test_nats_auth_block_mirrors_the_local_stacks_access_table(secure: list[dict
     assert "no_auth_user" not in _auth_conf(secure), "no anonymous user"
 
 
+def _s3_policies(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rendered MinIO policies, service -> parsed document."""
+    data = by_kind(docs, "ConfigMap")["rushes-s3-policies"]["data"]
+    return {key.removesuffix(".json"): json.loads(text) for key, text in data.items()}
+
+
+def test_s3_policies_mirror_the_local_stacks_write_table(secure: list[dict[str, Any]]) -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["security"]["s3Policies"]
+    assert {k: tuple(v) for k, v in values["serviceWrites"].items()} == STAGE_WRITES
+    bucket = by_kind(secure, "ConfigMap")["rushes-config"]["data"]["RUSHES_S3__BUCKET"]
+    policies = _s3_policies(secure)
+    assert set(policies) == SERVICES - WITHOUT_OBJECT_STORE, "one policy per service with an S3 key"
+    for service, policy in policies.items():
+        assert policy == s3_user_policy(service, bucket), service
+
+
+def test_s3_policies_follow_the_bucket_and_fail_closed(offline: list[dict[str, Any]]) -> None:
+    assert "rushes-s3-policies" not in by_kind(offline, "ConfigMap"), "shared key: no per-service policy"
+    docs = render(
+        merged(
+            COMBINATIONS["offline-security"],
+            {
+                "config": {"s3": {"bucket": "film-rushes"}},
+                "services": {"render": {"module": "rushes_render"}},
+                "security": {
+                    "natsPermissions": {"serviceEvents": {"render": []}},
+                    "s3Policies": {"serviceWrites": {"render": []}},
+                },
+            },
+        )
+    )
+    policies = _s3_policies(docs)
+    for service, policy in policies.items():
+        assert policy == s3_user_policy(service, "film-rushes"), service
+    # A service with no pattern may read the bucket but write nothing.
+    assert [s["Sid"] for s in policies["render"]["Statement"]] == ["ReadTheBucket"]
+
+
 @dataclass
 class _ChartNats(NatsServer):
     """nats-server configured with the chart's authorization block, users and passwords from env."""
@@ -674,6 +714,15 @@ def test_tls_probe_command_checks_health_of_a_real_tls_server(
         (
             {"credentials": {"perService": True}, "services": {"admin": {"module": "rushes_admin"}}},
             "services.admin: with credentials.perService the name admin belongs to",
+        ),
+        (
+            {"credentials": {"perService": True}, "services": {"render": {"module": "rushes_render"}},
+             "security": {"natsPermissions": {"serviceEvents": {"render": []}}}},
+            "security.s3Policies.serviceWrites.render is missing",
+        ),
+        (
+            {"credentials": {"perService": True}, "config": {"s3": {"bucket": "rushes/*"}}},
+            r"config.s3.bucket \"rushes/\*\" is not an S3 bucket name",
         ),
     ],
 )  # fmt: skip

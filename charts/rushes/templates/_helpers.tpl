@@ -307,6 +307,9 @@ grpc:
 {{- if not (hasKey $sec.natsPermissions.serviceEvents $name) }}
 {{- fail (printf "security.natsPermissions.serviceEvents.%s is missing: with credentials.perService every service needs its NATS permissions (an empty list publishes only progress events)" $name) }}
 {{- end }}
+{{- if and (not (has $name $sec.natsPermissions.withoutObjectStore)) (not (hasKey $sec.s3Policies.serviceWrites $name)) }}
+{{- fail (printf "security.s3Policies.serviceWrites.%s is missing: with credentials.perService every service with an S3 key needs its write patterns (an empty list writes nothing)" $name) }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- end -}}

@@ -23,6 +23,7 @@ from rushes.events.v1 import events_pb2
 from rushes_events import EventBus, EventBusUnavailable, new_envelope
 from rushes_stack.access import (
     S3_DENIED_ACTIONS,
+    S3_READ_ACTIONS,
     SERVICE_EVENTS,
     STAGE_WRITES,
     WITHOUT_OBJECT_STORE,
@@ -32,6 +33,7 @@ from rushes_stack.access import (
     s3_actions,
     s3_bucket_policy,
     s3_principal,
+    s3_user_policy,
 )
 from rushes_stack.components.nats import NatsServer
 from rushes_stack.components.s3 import S3Server
@@ -400,6 +402,38 @@ def test_bucket_policy_denies_each_service_the_others_outputs() -> None:
     every = {f"arn:aws:s3:::rushes/{p}" for patterns in STAGE_WRITES.values() for p in patterns}
     assert set(statements[s3_principal("newcomer")]["Resource"]) == every
     assert all(s["Sid"].isalnum() for s in policy["Statement"])
+
+
+def test_user_policy_writes_only_the_services_own_patterns() -> None:
+    policy = s3_user_policy("tagging", "film")
+    assert policy["Version"] == "2012-10-17"
+    read, write = policy["Statement"]
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"]), "MinIO user policies are default-deny"
+    assert read["Action"] == list(S3_READ_ACTIONS)
+    assert read["Resource"] == ["arn:aws:s3:::film", "arn:aws:s3:::film/*"]
+    assert not set(read["Action"]) & set(S3_DENIED_ACTIONS), "no write on the whole bucket"
+    assert write["Action"] == ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    assert write["Resource"] == [
+        "arn:aws:s3:::film/assets/*/tagging/*",
+        "arn:aws:s3:::film/assets/*/keyframes/*",
+    ]
+    for service, patterns in STAGE_WRITES.items():
+        (own,) = [s for s in s3_user_policy(service, "film")["Statement"] if s["Sid"] == "WriteOwnOutputs"]
+        assert own["Resource"] == [f"arn:aws:s3:::film/{p}" for p in patterns], service
+
+
+def test_user_policy_of_a_service_without_patterns_writes_nothing() -> None:
+    # Fails closed: a service the table does not know may read but write nothing.
+    for service in ("newcomer", *WITHOUT_OBJECT_STORE):
+        (read,) = s3_user_policy(service, "rushes")["Statement"]
+        assert read["Sid"] == "ReadTheBucket" and read["Action"] == list(S3_READ_ACTIONS), service
+    assert json.loads(json.dumps(s3_user_policy("qc", "rushes"))) == s3_user_policy("qc", "rushes")
+
+
+@pytest.mark.parametrize("bucket", ["", "Rushes", "rushes/*", "rushes*", "a", "rushes?"])
+def test_user_policy_refuses_a_bucket_name_that_would_bend_the_arns(bucket: str) -> None:
+    with pytest.raises(ValueError, match="is not an S3 bucket name"):
+        s3_user_policy("tagging", bucket)
 
 
 @pytest.fixture(scope="module")

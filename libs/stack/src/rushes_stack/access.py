@@ -186,6 +186,52 @@ def s3_bucket_policy(bucket: str, services: Iterable[str]) -> dict[str, Any] | N
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+# What every service key may do anywhere in the bucket under a MinIO user policy (reads, listings,
+# resuming multipart uploads): stages read each other's outputs, so reads stay bucket-wide.
+S3_READ_ACTIONS: Final = (
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:GetBucketLocation",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+)
+
+# A valid S3 bucket name: nothing that would widen or break the ARNs built from it (`*`, `/`, `?`).
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def s3_user_policy(service: str, bucket: str) -> dict[str, Any]:
+    """The MinIO IAM policy of `service`'s own user (the Helm chart renders the same document per
+    service, `security.s3Policies`): read actions on the whole bucket, and S3_DENIED_ACTIONS (the
+    writes) on `service`'s own STAGE_WRITES patterns only.
+
+    Allow-only, unlike s3_bucket_policy: a MinIO user policy is default-deny, so what is not allowed
+    here is refused, while SeaweedFS identities already hold Write on the whole bucket and the local
+    stack can only take back with Deny. So a service missing from STAGE_WRITES (or listed with no
+    pattern) gets no write statement at all: it can read but write nothing (fails closed)."""
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise ValueError(f"s3_user_policy: {bucket!r} is not an S3 bucket name (3-63 of a-z 0-9 . -)")
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheBucket",
+            "Effect": "Allow",
+            "Action": list(S3_READ_ACTIONS),
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        }
+    ]
+    if own := STAGE_WRITES.get(service):
+        statements.append(
+            {
+                "Sid": "WriteOwnOutputs",
+                "Effect": "Allow",
+                "Action": list(S3_DENIED_ACTIONS),
+                "Resource": [f"{bucket_arn}/{pattern}" for pattern in own],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
 def key_pattern_matches(pattern: str, key: str) -> bool:
     """Whether an S3 policy resource pattern matches `key` (`*`: any run, `/` included; `?`: one)."""
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
