@@ -8,10 +8,13 @@ WORKDIR /src
 COPY requirements.lock ./
 RUN python -m venv /opt/rushes \
     && /opt/rushes/bin/pip install --no-deps -r requirements.lock
-COPY libs/config ./libs/config
-COPY libs/stack ./libs/stack
-COPY libs/triton_backend ./libs/triton_backend
-RUN /opt/rushes/bin/pip install --no-deps libs/config libs/stack libs/triton_backend
+# The entrypoint uses rushes_stack (which imports the other libs) and the models import
+# rushes_triton_backend: every lib but the pytest plugin, with the generated proto code.
+COPY proto ./proto
+COPY libs ./libs
+RUN /opt/rushes/bin/python libs/proto/generate.py \
+    && rm -rf libs/testing \
+    && /opt/rushes/bin/pip install --no-deps libs/*
 
 FROM python:3.11.7-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /var/lib/triton --create-home triton

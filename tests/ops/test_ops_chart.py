@@ -20,12 +20,14 @@ from typing import Any
 
 import helm_python as helm
 import kubernetes_validate
+import nats.errors
 import pytest
 import yaml
 from kubernetes_validate.utils import SchemaNotFoundError
 from rushes.events.v1 import events_pb2
 from rushes_config import GrpcSettings
 from rushes_events import EventBus, EventBusUnavailable, new_envelope
+from rushes_events.stream_setup import apply_stream_settings
 from rushes_grpc import start_server
 from rushes_grpc.auth import TokenStore
 from rushes_stack.access import (
@@ -267,6 +269,38 @@ def test_network_policies_deny_by_default_and_open_only_what_is_needed(offline: 
     assert [p["port"] for p in triton["egress"][0]["ports"]] == [53, 53], "Triton calls nothing but DNS"
 
 
+def test_a_hook_job_applies_the_stream_settings_as_the_operator(
+    rendered: tuple[str, list[dict[str, Any]]],
+) -> None:
+    """Service NATS users may not change the stream: the post-install/upgrade job does, with the
+    operators' user when each service has its own, in a pod as locked down as the services'."""
+    combination, docs = rendered
+    job = by_kind(docs, "Job")["rushes-stream-setup"]
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "post-install,post-upgrade"
+    pod = job["spec"]["template"]["spec"]
+    assert pod["restartPolicy"] == "OnFailure" and pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    (container,) = pod["containers"]
+    assert container["command"] == ["python", "-m", "rushes_events.stream_setup"]
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["envFrom"] == [{"configMapRef": {"name": "rushes-config"}}]
+    env = {e["name"]: e for e in container["env"]}
+    user = env["RUSHES_NATS__USER"]["valueFrom"]["secretKeyRef"]
+    per_service = "security" in combination
+    assert user["key"] == ("admin-nats-user" if per_service else "nats-user"), combination
+    assert all("value" not in env[name] for name in ("RUSHES_NATS__USER", "RUSHES_NATS__PASSWORD"))
+    policy = by_kind(docs, "NetworkPolicy").get("rushes-stream-setup")
+    if policy is not None:
+        assert "ingress" not in policy["spec"]
+        ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule.get("ports", [])}
+        assert {53, 4222} <= ports and not ports & {9000, 5432, 8001, 50051}, "NATS and DNS only"
+        external = [rule for rule in policy["spec"]["egress"] if "ipBlock" in rule["to"][0]]
+        assert all(rule["ports"] == [{"port": 4222, "protocol": "TCP"}] for rule in external)
+        if combination.startswith("offline"):  # its externalEgress lists 10.0.0.0/8 with 4222 among others
+            assert [rule["to"][0]["ipBlock"]["cidr"] for rule in external] == ["10.0.0.0/8"]
+
+
 def test_monitoring_objects_ship_the_alert_file_and_every_dashboard(offline: list[dict[str, Any]]) -> None:
     monitors = by_kind(offline, "ServiceMonitor")
     assert set(monitors) == {"rushes-services", "rushes-triton"}
@@ -399,7 +433,7 @@ def test_no_credential_is_a_plain_value_in_a_deployment(combination: str) -> Non
     docs = render(COMBINATIONS[combination])
     secrets = _secret_values(docs)
     secret_names = {n for n in by_kind(docs, "Secret")}
-    for kind in ("Deployment", "ConfigMap"):
+    for kind in ("Deployment", "ConfigMap", "Job"):
         for name, doc in by_kind(docs, kind).items():
             text = json.dumps(doc)
             leaked = sorted(s for s in secrets if s in text)
@@ -615,6 +649,15 @@ async def test_real_nats_server_enforces_the_rendered_permissions(
             with pytest.raises(EventBusUnavailable):
                 await tagging.publish(forged, msg_id="forged-1", timeout_s=1.0)
             assert (await admin.js.stream_info("RUSHES")).state.messages == before + 1
+            # The stream's settings are the operator's: tagging may look, not change; the hook
+            # job's code with the admin user applies them.
+            await tagging.ensure_stream(update=False)
+            current = (await tagging.js.stream_info("RUSHES")).config
+            with pytest.raises((TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+                await asyncio.wait_for(tagging.js.update_stream(current.evolve(duplicate_window=60.0)), 2)
+            wider = server.settings(user="rushes-admin", password="admin-Pw7x", duplicate_window_s=900.0)
+            await apply_stream_settings(wider, wait_s=5)
+            assert (await admin.js.stream_info("RUSHES")).config.duplicate_window == 900.0
         finally:
             await tagging.close()
             await admin.close()

@@ -54,6 +54,7 @@ def test_permissions_allow_own_events_only() -> None:
     assert "rushes.v1.asset.ingested" not in allowed and "rushes.v1.dlq.asr" not in allowed
     assert not any(subject in ("rushes.v1.>", ">") for subject in allowed)
     assert not any(subject in ("$JS.API.>", "$JS.ACK.>") or "DELETE" in subject for subject in allowed)
+    assert "$JS.API.STREAM.INFO.RUSHES" in allowed and not any("STREAM.UPDATE" in s for s in allowed)
     assert "$JS.API.CONSUMER.MSG.NEXT.RUSHES.tagging" in allowed and "$JS.ACK.RUSHES.tagging.>" in allowed
     assert not any(
         subject.startswith("$JS.API.CONSUMER") for subject in nats_permissions("ingest")["publish"]["allow"]
@@ -130,12 +131,39 @@ async def test_service_cannot_delete_the_stream(nats_with_services: NatsServer) 
         nats_with_services.settings(user="ingest", password="ingest-pw"), name="ingest"
     )
     try:
-        await ingest.ensure_stream()
+        await ingest.ensure_stream(update=False)
         with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
             await ingest.js.delete_stream("RUSHES")  # the denied request gets no answer
         assert (await ingest.js.stream_info("RUSHES")).config.name == "RUSHES"
     finally:
         await ingest.close()
+
+
+async def test_only_the_operator_changes_the_streams_settings(
+    nats_with_services: NatsServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service whose settings differ from the stream's leaves it alone (and says so); it may not
+    update it even when it tries; the operator's `stream_setup` applies the new settings."""
+    from rushes_events.stream_setup import apply_stream_settings
+
+    admin = await EventBus.connect(nats_with_services.settings(), name="admin")
+    wider = nats_with_services.settings(user="ingest", password="ingest-pw", duplicate_window_s=1800.0)
+    ingest = await EventBus.connect(wider, name="ingest")
+    try:
+        await admin.ensure_stream()
+        before = (await admin.js.stream_info("RUSHES")).config.duplicate_window
+        await ingest.ensure_stream(update=False)
+        assert (await admin.js.stream_info("RUSHES")).config.duplicate_window == before != 1800.0
+        assert any("differs from this service's settings" in r.getMessage() for r in caplog.records)
+        current = (await ingest.js.stream_info("RUSHES")).config
+        with pytest.raises((TimeoutError, nats.errors.TimeoutError, nats.errors.NoRespondersError)):
+            await asyncio.wait_for(ingest.js.update_stream(current.evolve(duplicate_window=1800.0)), 2)
+        await apply_stream_settings(nats_with_services.settings(duplicate_window_s=1800.0), wait_s=5)
+        assert (await admin.js.stream_info("RUSHES")).config.duplicate_window == 1800.0
+        await apply_stream_settings(nats_with_services.settings(), wait_s=5)  # back, for the other tests
+    finally:
+        await ingest.close()
+        await admin.close()
 
 
 async def test_service_uses_its_own_durable_and_no_other(nats_with_services: NatsServer) -> None:

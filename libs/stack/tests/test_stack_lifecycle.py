@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import REPO_ROOT
 from rushes_config import load_settings
 from rushes_stack import SERVICES, ServiceSpec, StackError, down, load_state, service_env, status, up
 from rushes_stack.components.service import grpc_serving
 from rushes_stack.triton import repository_models
+
+REPO_ROOT = Path(__file__).resolve().parents[3]  # not from conftest: a shared module name
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -139,11 +139,15 @@ class EventBus:
         """A dependency check for gRPC health (rushes_grpc.DependencyWatch)."""
         return bool(self.nc.is_connected)
 
-    async def ensure_stream(self) -> None:
+    async def ensure_stream(self, *, update: bool = True) -> None:
         """Create the stream, or bring the fields Rushes owns up to date; never deletes anything.
 
         Safe to run from every replica of every service at start: an up-to-date stream is left
         untouched, and only differing fields are updated, keeping whatever else an operator set.
+        `update=False` is what services do: create the stream when it is missing, otherwise only
+        report the fields that differ. Changing a live stream (its replicas, its duplicate window)
+        is an operator's act (`rushes up`, the chart's stream-setup job,
+        `python -m rushes_events.stream_setup`): a service's NATS user may not.
         """
         stream = self.settings.stream
         wanted_window = self.settings.duplicate_window_s
@@ -163,7 +167,7 @@ class EventBus:
                 if "already in use" not in str(exc).lower():
                     raise RuntimeError(f"cannot create stream {stream!r}: {exc.description}") from exc
                 # Another replica created it between our lookup and our create: check it instead.
-                await self.ensure_stream()
+                await self.ensure_stream(update=update)
                 return
             _log.info("created stream %s (%s, R%d)", stream, STREAM_SUBJECTS, self.settings.stream_replicas)
             return
@@ -182,6 +186,14 @@ class EventBus:
                 "stream %s uses %s storage, not file: events may be lost on restart", stream, current.storage
             )
         if not changes:
+            return
+        if not update:
+            _log.warning(
+                "stream %s differs from this service's settings (%s); left as it is: an operator "
+                "applies them (rushes up, or python -m rushes_events.stream_setup)",
+                stream,
+                changes,
+            )
             return
         try:
             await self.js.update_stream(current.evolve(**changes))

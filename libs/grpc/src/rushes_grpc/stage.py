@@ -52,7 +52,7 @@ async def stage_connections(settings: RushesSettings, stage: str) -> AsyncIterat
     await asyncio.to_thread(store.ensure_bucket)
     bus = await EventBus.connect(settings.nats, name=stage)
     try:
-        await bus.ensure_stream()
+        await bus.ensure_stream(update=False)  # creates it if missing; changes are an operator's
         work_dir = Path(settings.state_dir) / "spool" / stage
         work_dir.mkdir(parents=True, exist_ok=True)
         yield StageConnections(stage, settings, store, bus, work_dir)

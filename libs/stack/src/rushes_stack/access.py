@@ -10,15 +10,15 @@ write only keys no listed service owns (test_stage_writes_covers_every_service_w
 What is and is not least privilege:
 
 * NATS publish: exact. A service may publish only its own events, the shared progress events and
-  its own DLQ subject. Of the JetStream API it may look up and create the stream (not delete, purge
-  or edit its messages) and, on its own durable consumer only, create/update, look up, fetch and
-  ack (SERVICE_DURABLES): it cannot create a second consumer, read another durable's queue, ack or
-  delete another stage's messages, or read a stream message directly. NATS subscribe: `_INBOX.>`
-  only, since every consumer is a pull consumer whose deliveries arrive on an inbox. Not least
-  privilege: a consumer's filter is in the request body, not the subject, so a service could
-  re-point its own durable at any subject and read those events (metadata, never media); and
-  stream update is allowed (every service brings the stream's Rushes-owned fields up to date at
-  start), so a service could change the stream's limits.
+  its own DLQ subject. Of the JetStream API it may look up the stream and create it when missing
+  (not update, delete or purge it, nor edit its messages: the stream's limits are the operator's,
+  applied by `rushes up` or the chart's stream-setup job) and, on its own durable consumer only
+  (SERVICE_DURABLES), create/update, look up, fetch and ack: it cannot create a second consumer,
+  read another durable's queue, ack or delete another stage's messages, or read a stream message
+  directly. NATS subscribe: `_INBOX.>` only, since every consumer is a pull consumer whose
+  deliveries arrive on an inbox. Not least privilege: a consumer's filter is in the request body,
+  not the subject, so a service could re-point its own durable at any subject and read those
+  events (metadata, never media).
 * S3 (SeaweedFS identities): each service that touches objects gets its own key with Read, Write
   and List on the one bucket, and no Admin (cannot create or delete buckets, manage identities or
   set the bucket policy) and no Tagging (no service uses object tags). Those actions can only be
@@ -128,8 +128,7 @@ def nats_permissions(service: str, *, stream: str = STREAM_NAME) -> dict[str, An
         *own,
         f"{SUBJECT_PREFIX}dlq.{service}",
         f"{api}.STREAM.INFO.{stream}",
-        f"{api}.STREAM.CREATE.{stream}",
-        f"{api}.STREAM.UPDATE.{stream}",
+        f"{api}.STREAM.CREATE.{stream}",  # a missing stream is created as the settings say; never edited
     ]
     if durable := SERVICE_DURABLES.get(service):
         consumer = f"{stream}.{durable}"

@@ -7,6 +7,7 @@ the whole stack. `down` stops by PID, services first, escalating to SIGKILL.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import os
@@ -16,7 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import nats.errors
 from minio.error import S3Error
+from rushes_config import ConfigError, load_settings
+from rushes_events import EventBusUnavailable
+from rushes_events.stream_setup import apply_stream_settings
 from rushes_storage import ObjectStore, StorageUnavailable
 
 from rushes_stack import processes
@@ -150,6 +155,25 @@ def _ensure_bucket(state: StackState) -> None:
         raise StackError(f"s3: cannot create bucket {state.bucket!r} or set its policy: {exc}") from exc
 
 
+# The stream fields an operator's `up` applies (the services read the same RUSHES_NATS__* values).
+_STREAM_FIELDS = ("stream", "stream_replicas", "duplicate_window_s")
+
+
+def _ensure_stream(state: StackState) -> None:
+    """Create the stream or bring it up to date with the admin user: service users may only create
+    a missing stream, never change one (rushes_stack.access), so `up` is where new settings land."""
+    try:
+        wanted = load_settings().nats
+    except ConfigError as exc:
+        raise StackError(f"nats: {exc}") from None
+    settings = state.nats.settings(**{name: getattr(wanted, name) for name in _STREAM_FIELDS})
+    with ThreadPoolExecutor(max_workers=1) as pool:  # `up` may itself run inside an event loop
+        try:
+            pool.submit(asyncio.run, apply_stream_settings(settings, wait_s=15.0)).result()
+        except (EventBusUnavailable, RuntimeError, TimeoutError, nats.errors.Error) as exc:
+            raise StackError(f"nats: cannot create or update stream {wanted.stream!r}: {exc}") from exc
+
+
 def _default_model_repo() -> Path:
     return Path.cwd() / "models"
 
@@ -215,6 +239,7 @@ def up(
         state.save()  # ports and secrets are on record before anything listens on them
         started = _start_missing(state, state.infrastructure)
         _ensure_bucket(state)
+        _ensure_stream(state)
         if state.triton is not None and state.triton.models is None:
             state.triton.models = state.triton.served_models()
         for name, service in state.services.items():

@@ -31,7 +31,7 @@ async def serve(settings: RushesSettings, stop: asyncio.Event) -> None:
     store = ObjectStore(settings.s3)
     await asyncio.to_thread(store.ensure_bucket)
     bus = await EventBus.connect(settings.nats, name="ingest")
-    await bus.ensure_stream()
+    await bus.ensure_stream(update=False)  # creates it if missing; changes are an operator's
     spool_dir = Path(settings.state_dir) / "spool" / "ingest"
     spool_dir.mkdir(parents=True, exist_ok=True)
     pipeline = IngestPipeline(store, settings.limits, work_dir=spool_dir)

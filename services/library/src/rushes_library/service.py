@@ -105,7 +105,7 @@ async def run_library(
         )
 
         bus = await EventBus.connect(settings.nats, name=NAME, version=library_version())
-        await bus.ensure_stream()
+        await bus.ensure_stream(update=False)  # creates it if missing; changes are an operator's
         servicer.bus = bus
         consumer = build_consumer(bus, settings.nats, CatalogEventHandler(catalog))
         await consumer.ensure()
