@@ -474,3 +474,28 @@ async def test_consumer_survives_a_nats_restart(tmp_path: Path, lane: Lane) -> N
         await bus.close()
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_a_stage_start_is_announced_once_per_trigger_whatever_the_attempt(bus: EventBus) -> None:
+    """A redelivery after the result was announced republishes that result, which JetStream drops as
+    a duplicate; its start must be dropped too, or subscribers would see the stage running again
+    with no end (the catalog's status would stay `processing`)."""
+    from rushes_events import announce_stage_started
+    from rushes_events.stage_events import STAGE_STARTED
+
+    async def stored() -> int:
+        info = await bus.js.stream_info(bus.settings.stream, subjects_filter=STAGE_STARTED)
+        return (info.state.subjects or {}).get(STAGE_STARTED, 0)
+
+    first = new_envelope(
+        "rushes.v1.asset.ingested", asset_id="asset-starts", producer="t", producer_version="1"
+    )
+    second = new_envelope(
+        "rushes.v1.asset.ingested", asset_id="asset-starts", producer="t", producer_version="1"
+    )
+    before = await stored()
+    for attempt in (1, 2):  # delivered, then redelivered
+        await announce_stage_started(bus, first, stage="tagging", attempt=attempt, producer="t", version="1")
+    assert await stored() == before + 1  # the redelivery's start was a duplicate
+    await announce_stage_started(bus, second, stage="tagging", attempt=1, producer="t", version="1")
+    assert await stored() == before + 2  # a new trigger (e.g. a retag) starts again

@@ -1,8 +1,12 @@
 """The progress events every stage publishes about an asset it is working on.
 
-`rushes.v1.asset.stage_started` when a delivery begins (the attempt number makes each start a
-distinct event) and `rushes.v1.asset.stage_failed` when the asset itself cannot be processed (a
-recorded per-asset failure, as opposed to a retry).
+`rushes.v1.asset.stage_started` when a delivery begins and `rushes.v1.asset.stage_failed` when the
+asset itself cannot be processed (a recorded per-asset failure, as opposed to a retry).
+
+A start is announced once per triggering event, like the completion it precedes: its Nats-Msg-Id
+names the trigger, not the attempt. A redelivery (a worker killed after it announced its result)
+republishes the same completion, which JetStream drops as a duplicate; a second start for it
+would reach subscribers and leave the stage "running" in the catalog for good.
 """
 
 from __future__ import annotations
@@ -38,7 +42,8 @@ async def announce_stage_started(
         started_at=started,
         attempt=attempt,
     )
-    await bus.publish(event, msg_id=message_id(cause.asset_id, f"{stage}-started", str(attempt)))
+    trigger = cause.id or f"attempt-{attempt}"  # an envelope without an id: one start per attempt
+    await bus.publish(event, msg_id=message_id(cause.asset_id, f"{stage}-started", trigger))
 
 
 async def announce_stage_failed(
