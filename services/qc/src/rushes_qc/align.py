@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import av
 import cv2
 import numpy as np
+from rushes_media import plane_array
 
 ASPECT_TOLERANCE = 0.02
 SIZE_TOLERANCE_PX = 2
@@ -125,11 +126,9 @@ class Planes:
             frame = frame.reformat(
                 width=frame.width - frame.width % 2, height=frame.height - frame.height % 2, format="yuv420p"
             )
-        stacked = frame.to_ndarray()  # (h * 3 / 2, w): Y rows, then U and V packed row pairs
-        height, width = frame.height, frame.width
-        y = stacked[:height]
-        chroma = stacked[height:].reshape(2, height // 2, width // 2)
-        return cls(y=y, u=chroma[0], v=chroma[1])
+        # Views of the decoder's own planes: no copy (to_ndarray stacks all three into a new array).
+        y, u, v = (plane_array(plane, np.uint8) for plane in frame.planes[:3])
+        return cls(y=y, u=u, v=v)
 
     @classmethod
     def from_bgr(cls, bgr: np.ndarray) -> Planes:
