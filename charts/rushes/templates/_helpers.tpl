@@ -177,16 +177,7 @@ seccompProfile:
   value: {{ printf "%s/%s" $sec.grpcTls.mountPath $sec.grpcTls.caKey | quote }}
 {{- end }}
 {{- end }}
-{{- if $sec.natsTls.enabled }}
-- name: RUSHES_NATS__TLS_CA_FILE
-  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.caKey | quote }}
-{{- if $sec.natsTls.clientCertificate }}
-- name: RUSHES_NATS__TLS_CERT_FILE
-  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.certKey | quote }}
-- name: RUSHES_NATS__TLS_KEY_FILE
-  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.keyKey | quote }}
-{{- end }}
-{{- end }}
+{{- include "rushes.natsTlsEnv" . }}
 {{- end -}}
 
 {{- define "rushes.securityVolumeMounts" -}}
@@ -201,11 +192,7 @@ seccompProfile:
   mountPath: {{ $sec.grpcTls.mountPath }}
   readOnly: true
 {{- end }}
-{{- if $sec.natsTls.enabled }}
-- name: nats-tls
-  mountPath: {{ $sec.natsTls.mountPath }}
-  readOnly: true
-{{- end }}
+{{- include "rushes.natsTlsVolumeMount" . }}
 {{- end -}}
 
 {{/* Secret volumes: only the keys the service reads, owner-readable (the pod's fsGroup may read). */}}
@@ -229,18 +216,7 @@ seccompProfile:
       - {key: {{ $sec.grpcTls.keyKey }}, path: {{ $sec.grpcTls.keyKey }}}
       - {key: {{ $sec.grpcTls.caKey }}, path: {{ $sec.grpcTls.caKey }}}
 {{- end }}
-{{- if $sec.natsTls.enabled }}
-- name: nats-tls
-  secret:
-    secretName: {{ $sec.natsTls.secretName }}
-    defaultMode: 0440
-    items:
-      - {key: {{ $sec.natsTls.caKey }}, path: {{ $sec.natsTls.caKey }}}
-      {{- if $sec.natsTls.clientCertificate }}
-      - {key: {{ $sec.natsTls.certKey }}, path: {{ $sec.natsTls.certKey }}}
-      - {key: {{ $sec.natsTls.keyKey }}, path: {{ $sec.natsTls.keyKey }}}
-      {{- end }}
-{{- end }}
+{{- include "rushes.natsTlsVolume" . }}
 {{- end -}}
 
 {{- define "rushes.grpcAuthSecretName" -}}
@@ -329,4 +305,44 @@ grpc:
 {{/* ["a", "b"] without the brackets: strings double-quoted, nothing escaped as JSON would. */}}
 {{- define "rushes.quotedList" -}}
 {{- range $i, $item := . }}{{ if $i }}, {{ end }}{{ quote $item }}{{ end -}}
+{{- end -}}
+
+{{/* NATS TLS of a pod (every service and the stream-setup job): its variables, mount and volume. */}}
+{{- define "rushes.natsTlsEnv" -}}
+{{- $sec := .Values.security -}}
+{{- if $sec.natsTls.enabled }}
+- name: RUSHES_NATS__TLS_CA_FILE
+  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.caKey | quote }}
+{{- if $sec.natsTls.clientCertificate }}
+- name: RUSHES_NATS__TLS_CERT_FILE
+  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.certKey | quote }}
+- name: RUSHES_NATS__TLS_KEY_FILE
+  value: {{ printf "%s/%s" $sec.natsTls.mountPath $sec.natsTls.keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "rushes.natsTlsVolumeMount" -}}
+{{- $sec := .Values.security -}}
+{{- if $sec.natsTls.enabled }}
+- name: nats-tls
+  mountPath: {{ $sec.natsTls.mountPath }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "rushes.natsTlsVolume" -}}
+{{- $sec := .Values.security -}}
+{{- if $sec.natsTls.enabled }}
+- name: nats-tls
+  secret:
+    secretName: {{ $sec.natsTls.secretName }}
+    defaultMode: 0440
+    items:
+      - {key: {{ $sec.natsTls.caKey }}, path: {{ $sec.natsTls.caKey }}}
+      {{- if $sec.natsTls.clientCertificate }}
+      - {key: {{ $sec.natsTls.certKey }}, path: {{ $sec.natsTls.certKey }}}
+      - {key: {{ $sec.natsTls.keyKey }}, path: {{ $sec.natsTls.keyKey }}}
+      {{- end }}
+{{- end }}
 {{- end -}}

@@ -22,7 +22,7 @@ from minio.error import S3Error
 from rushes_config import ConfigError, load_settings
 from rushes_events import EventBusUnavailable
 from rushes_events.stream_setup import apply_stream_settings
-from rushes_storage import ObjectStore, StorageUnavailable
+from rushes_storage import StorageUnavailable
 
 from rushes_stack import processes
 from rushes_stack.access import needs_object_store
@@ -145,13 +145,10 @@ def _apply_access(state: StackState) -> None:
 def _ensure_bucket(state: StackState) -> None:
     """Create the bucket with the admin key (service keys have no Admin action to create it) and
     set its policy again: every `up` leaves it as rushes_stack.access describes it, even if an
-    operator changed it while the server ran."""
+    operator changed it while the server ran. (_apply_access has described both to state.s3.)"""
     try:
-        if state.s3.bucket is not None:
-            state.s3.apply_bucket_policy()
-        else:
-            ObjectStore(state.s3.settings(bucket=state.bucket)).ensure_bucket()
-    except (StorageUnavailable, S3Error) as exc:
+        state.s3.apply_bucket_policy()
+    except (StorageUnavailable, S3Error, ValueError) as exc:
         raise StackError(f"s3: cannot create bucket {state.bucket!r} or set its policy: {exc}") from exc
 
 
@@ -238,7 +235,8 @@ def up(
         _apply_access(state)
         state.save()  # ports and secrets are on record before anything listens on them
         started = _start_missing(state, state.infrastructure)
-        _ensure_bucket(state)
+        if "s3" not in started:  # a start has just done it (S3Server.after_ready)
+            _ensure_bucket(state)
         _ensure_stream(state)
         if state.triton is not None and state.triton.models is None:
             state.triton.models = state.triton.served_models()
